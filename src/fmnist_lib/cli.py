@@ -1,0 +1,129 @@
+"""The `fmnist` command: thin wrappers over the library, with messages instead of tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from dataclasses import fields
+
+import pandas as pd
+
+from .config import DEVICES, PRECISIONS, TrainConfig
+from .data import IDX_FILES, load_fashion_mnist
+from .errors import FmnistError
+from .models import MODEL_NAMES, count_parameters, build_model
+from .runs import Run, default_cache_dir, list_runs, load_or_train, run_name
+
+DEFAULTS = TrainConfig()
+
+
+def whole_number(text: str) -> int:
+    """argparse type: any integer (range checks belong to TrainConfig, which names the parameter)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def cmd_data(args) -> None:
+    data = load_fashion_mnist(args.data_dir, download=args.download)
+    print(f"Fashion-MNIST found in {data.folder}")
+    for name, (sha, shape) in IDX_FILES.items():
+        print(f"  {name:<26} {str(shape):<18} sha256 {sha[:16]}... {'verified' if data.verified else 'not checked'}")
+    counts = pd.Series(data.train_labels.numpy()).value_counts().sort_index().tolist()
+    print(f"  training images per class: {counts}")
+
+
+def cmd_train(args) -> None:
+    config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                         seed=args.seed, train_subset=args.train_subset, augment=args.augment,
+                         device=args.device, precision=args.precision)
+    cache_dir = args.cache_dir or default_cache_dir()
+    data = load_fashion_mnist(args.data_dir)
+    print(f"{run_name(config)}: {config.model} ({count_parameters(build_model(config.model)):,} parameters), "
+          f"{config.epochs} epochs on {config.n_train:,} images, device {config.resolved().device}"
+          f"{', augmented' if config.augment else ''}, cache {cache_dir}", flush=True)
+    run = load_or_train(config, cache_dir=cache_dir, data=data, progress=not args.quiet)
+    print_summary(run, args.eval_weights)
+
+
+def print_summary(run: Run, weights: str) -> None:
+    history = run.history.assign(lr=run.history.lr.map("{:.5f}".format), seconds=run.history.seconds.round(1))
+    print("\n" + history.to_string(index=False, float_format="{:.4f}".format))
+    rows = []
+    for name in ("final", "best"):
+        test = run.test_metrics(name)
+        epoch = run.config.epochs if name == "final" else run.metrics["best_epoch"]
+        rows.append({"weights": name + (" (reported)" if name == weights else ""), "epoch": epoch,
+                     "test_acc_%": round(100 * test["accuracy"], 2), "test_loss": round(test["loss"], 4),
+                     "errors": test["errors"]})
+    print("\n" + pd.DataFrame(rows).to_string(index=False))
+    print(f"\ntraining time {run.metrics['train_seconds'] / 60:.1f} min; run saved in {run.path}")
+
+
+def cmd_runs(args) -> None:
+    table = list_runs(args.cache_dir)
+    if table.empty:
+        print(f"No runs in {args.cache_dir or default_cache_dir()}.")
+        return
+    with pd.option_context("display.width", 200, "display.max_colwidth", 80):
+        print(table.to_string(index=False))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fmnist", description="Stress-testing CNNs on Fashion-MNIST.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    data = commands.add_parser("data", help="find and verify the dataset", description="Find and verify the dataset.")
+    data.add_argument("--data-dir", help="folder with the four IDX files (default: search, see docs)")
+    data.add_argument("--download", action="store_true", help="download through torchvision if not found")
+    data.set_defaults(func=cmd_data)
+
+    tr = commands.add_parser("train", help="train one model (or reuse its cached run)",
+                             description="Train one model under the write-up's protocol, or reuse its cached run.")
+    tr.add_argument("--model", default=DEFAULTS.model, help=f"one of {', '.join(MODEL_NAMES)} (default %(default)s)")
+    tr.add_argument("--epochs", type=whole_number, default=DEFAULTS.epochs, help="default %(default)s")
+    tr.add_argument("--batch-size", type=whole_number, default=DEFAULTS.batch_size, help="default %(default)s")
+    tr.add_argument("--lr", type=number, default=DEFAULTS.lr, help="SGD learning rate (default %(default)s)")
+    tr.add_argument("--seed", type=whole_number, default=DEFAULTS.seed, help="default %(default)s")
+    tr.add_argument("--train-subset", type=whole_number, help="train on the first N images of the split")
+    tr.add_argument("--augment", action="store_true", help="horizontal flip + rotation within 10 degrees")
+    tr.add_argument("--device", default=DEFAULTS.device, help=f"one of {', '.join(DEVICES)} (default %(default)s)")
+    tr.add_argument("--precision", default=DEFAULTS.precision, help=f"one of {', '.join(PRECISIONS)}")
+    tr.add_argument("--eval-weights", choices=("final", "best"), default="final",
+                    help="which weights the summary reports (both are stored; the write-up used final)")
+    tr.add_argument("--cache-dir", help="results cache (default $FMNIST_CACHE_DIR or runs/)")
+    tr.add_argument("--data-dir", help="folder with the four IDX files")
+    tr.add_argument("--quiet", action="store_true", help="no progress bar")
+    tr.set_defaults(func=cmd_train)
+
+    runs = commands.add_parser("runs", help="list cached runs", description="List the runs in the results cache.")
+    runs.add_argument("--cache-dir", help="results cache (default $FMNIST_CACHE_DIR or runs/)")
+    runs.set_defaults(func=cmd_runs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except FmnistError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished epochs are checkpointed; run the same command to resume.", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

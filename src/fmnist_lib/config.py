@@ -1,0 +1,121 @@
+"""What determines a training run: one frozen dataclass, validated on creation.
+
+Defaults are the write-up's protocol (see shared NUMBERS.md): SGD 0.01 with
+momentum 0.9 and weight decay 5e-4, cosine annealing with T_max 50 stepped per
+epoch, batch 128, 15 epochs, seed 56, a 50,000 / 10,000 split of the training set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+
+import torch
+
+from .errors import ConfigError
+from .models import check_model_name
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "fp32", "bf16")
+N_TRAIN_TOTAL = 60_000
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides what a run computes. Device and precision are resolved before hashing."""
+
+    model: str = "custom_cnn"
+    epochs: int = 15
+    batch_size: int = 128
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    cosine_t_max: int = 50  # the write-up's T_max: over 15 epochs the rate falls only part of the way
+    seed: int = 56  # initialisation, data order, augmentation
+    split_seed: int = 56  # the train/validation split (the write-up's unless changed)
+    val_size: int = 10_000
+    train_subset: int | None = None  # use only the first N images of the shuffled training split
+    augment: bool = False  # horizontal flip p=0.5 + rotation +-10 degrees, training images only
+    device: str = "auto"  # auto = CUDA, then MPS, then CPU
+    precision: str = "auto"  # auto = bf16 autocast on CUDA, fp32 elsewhere
+
+    def __post_init__(self):
+        check_model_name(self.model)
+        for name in ("epochs", "batch_size", "cosine_t_max", "val_size"):
+            _check_positive_int(name, getattr(self, name))
+        for name in ("seed", "split_seed"):
+            if not _is_int(getattr(self, name)) or getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be a whole number >= 0, got {getattr(self, name)!r}.")
+        if self.val_size >= N_TRAIN_TOTAL:
+            raise ConfigError(f"val_size must be below {N_TRAIN_TOTAL:,}, got {self.val_size!r}.")
+        if self.train_subset is not None:
+            _check_positive_int("train_subset", self.train_subset)
+            if self.train_subset > self.n_train_available:
+                raise ConfigError(
+                    f"train_subset {self.train_subset:,} exceeds the {self.n_train_available:,} training images "
+                    "of the split; use a smaller number or leave it out for all of them."
+                )
+        for name in ("lr", "momentum", "weight_decay"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (name == "lr" and value == 0):
+                raise ConfigError(f"{name} must be a {'positive' if name == 'lr' else 'non-negative'} number, got {value!r}.")
+        if not isinstance(self.augment, bool):
+            raise ConfigError(f"augment must be true or false, got {self.augment!r}.")
+        if self.device not in DEVICES:
+            raise ConfigError(f"Unknown device {self.device!r}. Choose one of: {', '.join(DEVICES)}.")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"Unknown precision {self.precision!r}. Choose one of: {', '.join(PRECISIONS)}.")
+
+    @property
+    def n_train_available(self) -> int:
+        return N_TRAIN_TOTAL - self.val_size
+
+    @property
+    def n_train(self) -> int:
+        return self.train_subset or self.n_train_available
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        """Build from plain values (a notebook's parameters, JSON); unknown names are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"Unknown training parameter(s) {', '.join(unknown)}. Valid: {', '.join(sorted(known))}.")
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def resolved(self) -> "TrainConfig":
+        """The same config with device and precision made concrete (what the cache key hashes)."""
+        device = resolve_device(self.device)
+        precision = self.precision
+        if precision == "auto":
+            precision = "bf16" if device.type == "cuda" else "fp32"
+        return dataclasses.replace(self, device=device.type, precision=precision)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_positive_int(name: str, value) -> None:
+    if not _is_int(value) or value <= 0:
+        raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}.")
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """'auto' picks CUDA, then MPS, then CPU; asking for a device that is absent is an error."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' was requested but no CUDA GPU is available here; use --device cpu or auto.")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError("device 'mps' was requested but Apple's MPS is not available here; use --device cpu or auto.")
+    if name not in DEVICES:
+        raise ConfigError(f"Unknown device {name!r}. Choose one of: {', '.join(DEVICES)}.")
+    return torch.device(name)

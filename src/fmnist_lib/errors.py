@@ -1,0 +1,22 @@
+"""Errors a user can act on.
+
+Every problem caused by input (data files, parameters, cache folders) is raised
+as a subclass of `FmnistError` whose message says what is wrong and what to do.
+The CLI prints such messages without a traceback; anything else is a bug.
+"""
+
+
+class FmnistError(Exception):
+    """Base class: the message is written for the user, not the developer."""
+
+
+class DataError(FmnistError):
+    """The Fashion-MNIST files are missing, damaged or not what they claim."""
+
+
+class ConfigError(FmnistError, ValueError):
+    """A parameter has an unknown name or an impossible value."""
+
+
+class CacheError(FmnistError):
+    """The results cache cannot be read or written."""

@@ -1,0 +1,182 @@
+"""The training loop: one config in, history and weights out, resumable from its last epoch.
+
+All data sits on the device; the loop keeps its running sums on the device too
+and reads them back only to refresh the progress bar, so a GPU is not stalled
+by a host synchronisation every step.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from .batches import iterate_batches, num_batches
+from .config import TrainConfig
+from .data import FashionMNIST, pixel_stats, split_indices
+from .evaluate import loss_and_accuracy, predict_logits
+from .models import Classifier, build_model
+
+PROGRESS_EVERY = 25  # steps between progress-bar refreshes (each one waits for the device)
+
+
+@dataclass
+class TrainResult:
+    """What a finished run produced; `config` is resolved (concrete device and precision)."""
+
+    config: TrainConfig
+    history: list[dict]
+    final_state: dict[str, torch.Tensor]
+    best_state: dict[str, torch.Tensor]
+    best_epoch: int
+    mean: float
+    std: float
+    seconds: float = field(default=0.0)
+
+
+@dataclass
+class SplitData:
+    """The training and validation images of one config, uint8 on the CPU."""
+
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    val_images: torch.Tensor
+    val_labels: torch.Tensor
+
+
+def split_for(config: TrainConfig, data: FashionMNIST) -> SplitData:
+    """Training and validation images of a config; a `train_subset` takes the first N of the shuffled split."""
+    train_index, val_index = split_indices(len(data.train_images), config.val_size, config.split_seed)
+    if config.train_subset is not None:
+        train_index = train_index[: config.train_subset]
+    return SplitData(data.train_images[train_index], data.train_labels[train_index],
+                     data.train_images[val_index], data.train_labels[val_index])
+
+
+def model_for(config: TrainConfig, split: SplitData) -> Classifier:
+    """A fresh model normalising with the training images' statistics, seeded by the config."""
+    mean, std = pixel_stats(split.train_images)
+    torch.manual_seed(config.seed)
+    return build_model(config.model, mean, std)
+
+
+def _state_on_cpu(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {name: tensor.detach().cpu().clone() for name, tensor in model.state_dict().items()}
+
+
+def train_epoch(model, optimizer, images, labels, config: TrainConfig, generator, bar) -> tuple[float, float]:
+    """One pass over the training images; returns (mean loss, accuracy)."""
+    model.train()
+    device_type = images.device.type
+    loss_sum = torch.zeros((), device=images.device)
+    correct = torch.zeros((), device=images.device, dtype=torch.long)
+    for step, (x, y) in enumerate(iterate_batches(images, labels, config.batch_size, shuffle=True,
+                                                  generator=generator, augment_images=config.augment), start=1):
+        x = x.contiguous(memory_format=torch.channels_last)  # (B, 1, 28, 28)
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=config.precision == "bf16"):
+            logits = model(x)
+            loss = F.cross_entropy(logits.float(), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        loss_sum += loss.detach() * y.shape[0]
+        correct += (logits.argmax(1) == y).sum()
+        bar.update(1)
+        if step % PROGRESS_EVERY == 0:
+            seen = min(step * config.batch_size, images.shape[0])
+            bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}", acc=f"{correct.item() / seen:.4f}")
+    n = images.shape[0]
+    return loss_sum.item() / n, correct.item() / n
+
+
+class Checkpoint:
+    """The state after a completed epoch, enough to continue bit-for-bit (CPU) where it stopped.
+
+    Written atomically (temporary file, then rename) and read with `weights_only=True`.
+    """
+
+    def __init__(self, path: Path | None, config: TrainConfig | None = None):
+        self.path = Path(path) if path is not None else None
+        self.config = config.to_dict() if config is not None else {}
+
+    def save(self, model, optimizer, scheduler, generator, history, best_state, best_epoch) -> None:
+        if self.path is None:
+            return
+        state = {
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+            "generator": generator.get_state(), "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "history": history, "best_state": best_state, "best_epoch": best_epoch, "config": self.config,
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        torch.save(state, temporary)
+        os.replace(temporary, self.path)
+
+    def load(self, model, optimizer, scheduler, generator) -> tuple[list[dict], dict | None, int]:
+        """Restore into the given objects; returns (history, best_state, best_epoch), empty if no checkpoint."""
+        if self.path is None or not self.path.exists():
+            return [], None, 0
+        try:
+            state = torch.load(self.path, map_location="cpu", weights_only=True)
+            if state["config"] != self.config:
+                raise ValueError("checkpoint of another config")
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+        except Exception:  # a damaged or foreign checkpoint costs the epochs since the start, nothing else
+            self.path.unlink(missing_ok=True)
+            return [], None, 0
+        generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        if state["cuda_rng"]:
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        return state["history"], state["best_state"], state["best_epoch"]
+
+
+def train(config: TrainConfig, data: FashionMNIST, *, progress: bool = True,
+          checkpoint: Path | None = None) -> TrainResult:
+    """Train one model under `config`; keeps the final and the best-validation weights.
+
+    With `checkpoint`, the state is saved after every epoch and an existing
+    checkpoint is resumed from, so an interrupted run loses at most one epoch.
+    """
+    config = config.resolved()
+    device = torch.device(config.device)
+    split = split_for(config, data)
+    model = model_for(config, split).to(device, memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
+                                weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.cosine_t_max)
+    generator = torch.Generator().manual_seed(config.seed)
+    saver = Checkpoint(checkpoint, config)
+    history, best_state, best_epoch = saver.load(model, optimizer, scheduler, generator)
+
+    train_x, train_y = split.train_images.to(device), split.train_labels.to(device)
+    steps = num_batches(len(train_x), config.batch_size)
+    for epoch in range(len(history) + 1, config.epochs + 1):
+        started = time.perf_counter()
+        lr = optimizer.param_groups[0]["lr"]
+        with tqdm(total=steps, desc=f"{config.model} epoch {epoch}/{config.epochs}", disable=not progress,
+                  unit="batch", dynamic_ncols=True) as bar:
+            train_loss, train_acc = train_epoch(model, optimizer, train_x, train_y, config, generator, bar)
+            val_logits = predict_logits(model, split.val_images, precision=config.precision)
+            val_loss, val_acc = loss_and_accuracy(val_logits, split.val_labels)
+            bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{train_acc:.4f}",
+                            val_loss=f"{val_loss:.4f}", val_acc=f"{val_acc:.4f}")
+        scheduler.step()
+        history.append({"epoch": epoch, "lr": lr, "train_loss": train_loss, "train_acc": train_acc,
+                        "val_loss": val_loss, "val_acc": val_acc, "seconds": time.perf_counter() - started})
+        if best_state is None or val_acc > max(row["val_acc"] for row in history[:-1]):
+            best_state, best_epoch = _state_on_cpu(model), epoch
+        saver.save(model, optimizer, scheduler, generator, history, best_state, best_epoch)
+
+    return TrainResult(config=config, history=history, final_state=_state_on_cpu(model),
+                       best_state=best_state, best_epoch=best_epoch,
+                       mean=float(model.normalize.mean), std=float(model.normalize.std),
+                       seconds=sum(row["seconds"] for row in history))

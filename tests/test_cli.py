@@ -1,0 +1,61 @@
+"""The command line: useful output, and messages instead of tracebacks."""
+
+import subprocess
+import sys
+
+import pytest
+
+from fmnist_lib.cli import main
+
+
+def test_unknown_model_lists_names(capsys):
+    assert main(["train", "--model", "vgg17"]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown model 'vgg17'" in err and "custom_cnn, vgg16, vgg19, resnet18" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--epochs", "0"], "epochs must be a whole number >= 1, got 0"),
+    (["--batch-size", "-5"], "batch_size must be a whole number >= 1"),
+    (["--train-subset", "0"], "train_subset must be a whole number >= 1"),
+    (["--device", "gpu"], "Unknown device 'gpu'"),
+])
+def test_invalid_values(capsys, args, message):
+    assert main(["train", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_not_a_number_is_an_argparse_error(capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(["train", "--epochs", "ten"])
+    assert raised.value.code == 2 and "'ten' is not a whole number" in capsys.readouterr().err
+
+
+def test_missing_data_folder(capsys, tmp_path):
+    assert main(["data", "--data-dir", str(tmp_path / "absent")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_data_command(capsys):
+    assert main(["data"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("verified") == 4 and "[6000, 6000" in out
+
+
+def test_train_then_runs(capsys, tmp_path):
+    args = ["train", "--epochs", "1", "--train-subset", "256", "--device", "cpu", "--quiet",
+            "--cache-dir", str(tmp_path)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "final (reported)" in out and f"run saved in {tmp_path}" in out
+    assert main(["runs", "--cache-dir", str(tmp_path)]) == 0
+    assert "custom_cnn" in capsys.readouterr().out
+
+
+def test_console_script_installed():
+    result = subprocess.run([sys.executable, "-m", "fmnist_lib.cli", "train", "--epochs", "0"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr and "epochs" in result.stderr
+    help_text = subprocess.run([sys.executable, "-m", "fmnist_lib.cli", "train", "--help"], capture_output=True, text=True)
+    assert "--train-subset" in help_text.stdout

@@ -1,0 +1,50 @@
+"""TrainConfig: the write-up's defaults, and a clear error for every impossible value."""
+
+import pytest
+import torch
+
+from fmnist_lib.config import TrainConfig, resolve_device
+from fmnist_lib.errors import ConfigError
+
+
+def test_defaults_are_the_write_up_protocol():
+    config = TrainConfig()
+    assert (config.epochs, config.batch_size, config.lr, config.momentum, config.weight_decay) == (15, 128, 0.01, 0.9, 5e-4)
+    assert (config.cosine_t_max, config.seed, config.split_seed, config.n_train) == (50, 56, 56, 50_000)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"epochs": 0}, "epochs must be a whole number >= 1, got 0"),
+    ({"epochs": -3}, "epochs must be a whole number >= 1"),
+    ({"epochs": "15"}, "epochs must be a whole number"),
+    ({"epochs": 2.5}, "epochs must be a whole number"),
+    ({"batch_size": 0}, "batch_size must be a whole number >= 1"),
+    ({"train_subset": 0}, "train_subset must be a whole number >= 1"),
+    ({"train_subset": 50_001}, "exceeds the 50,000 training images"),
+    ({"lr": 0}, "lr must be a positive number"),
+    ({"seed": -1}, "seed must be a whole number >= 0"),
+    ({"model": "vgg17"}, "Choose one of: custom_cnn"),
+    ({"device": "tpu"}, "Unknown device 'tpu'"),
+    ({"precision": "fp8"}, "Unknown precision"),
+    ({"augment": "yes"}, "augment must be true or false"),
+])
+def test_invalid_values(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig(**changes)
+
+
+def test_from_dict_rejects_unknown_names():
+    with pytest.raises(ConfigError, match="Unknown training parameter\\(s\\) epoch\\b"):
+        TrainConfig.from_dict({"epoch": 3})
+    assert TrainConfig.from_dict({"epochs": 3}).epochs == 3
+
+
+def test_resolved_is_concrete():
+    resolved = TrainConfig(device="cpu").resolved()
+    assert (resolved.device, resolved.precision) == ("cpu", "fp32")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_requested_without_gpu():
+    with pytest.raises(ConfigError, match="no CUDA GPU is available"):
+        resolve_device("cuda")

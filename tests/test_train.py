@@ -1,0 +1,99 @@
+"""Training: it learns, it is deterministic on the CPU, and it resumes exactly."""
+
+import dataclasses
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from fmnist_lib.batches import to_unit_float
+from fmnist_lib.config import TrainConfig
+from fmnist_lib.train import Checkpoint, split_for, train
+
+
+def test_one_step_lowers_the_loss_on_a_fixed_batch(fmnist):
+    torch.manual_seed(0)
+    from fmnist_lib.models import build_model
+
+    model = build_model("custom_cnn", 0.286, 0.353).train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x, y = to_unit_float(fmnist.train_images[:128]), fmnist.train_labels[:128].long()
+    losses = []
+    for _ in range(2):
+        torch.manual_seed(1)  # the same dropout masks before and after the step
+        loss = F.cross_entropy(model(x), y)
+        losses.append(loss.item())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert losses[1] < losses[0]
+
+
+def test_split_for_subset_is_a_prefix_of_the_split(fmnist):
+    full = split_for(TrainConfig(), fmnist)
+    subset = split_for(TrainConfig(train_subset=1_000), fmnist)
+    assert len(full.train_images) == 50_000 and len(full.val_images) == 10_000
+    assert torch.equal(subset.train_images, full.train_images[:1_000])
+    assert torch.equal(subset.val_images, full.val_images)
+
+
+def test_short_run_learns(fmnist):
+    config = TrainConfig(epochs=1, train_subset=5_000, device="cpu")
+    result = train(config, fmnist, progress=False)
+    assert result.history[0]["val_acc"] > 0.70
+    assert result.history[0]["lr"] == 0.01 and result.best_epoch == 1
+    assert result.mean == pytest.approx(0.286, abs=0.01)
+
+
+def test_identical_runs_give_identical_histories_and_weights(fmnist, tiny_config):
+    first = train(tiny_config, fmnist, progress=False)
+    second = train(tiny_config, fmnist, progress=False)
+    strip = lambda history: [{k: v for k, v in row.items() if k != "seconds"} for row in history]  # noqa: E731
+    assert strip(first.history) == strip(second.history)
+    assert all(torch.equal(first.final_state[k], second.final_state[k]) for k in first.final_state)
+    other = train(dataclasses.replace(tiny_config, seed=4), fmnist, progress=False)
+    assert strip(other.history) != strip(first.history)
+
+
+def test_learning_rate_follows_the_cosine_schedule(fmnist, tiny_config):
+    config = dataclasses.replace(tiny_config, epochs=3, cosine_t_max=2)
+    lrs = [row["lr"] for row in train(config, fmnist, progress=False).history]
+    assert lrs == pytest.approx([0.01, 0.005, 0.0], abs=1e-12)
+
+
+def test_resume_from_checkpoint_equals_uninterrupted(fmnist, tiny_config, tmp_path, monkeypatch):
+    config = dataclasses.replace(tiny_config, epochs=3, augment=True)
+    uninterrupted = train(config, fmnist, progress=False)
+    checkpoint = tmp_path / "checkpoint.pt"
+    original_save = Checkpoint.save
+
+    def save_then_stop(self, model, optimizer, scheduler, generator, history, *rest):
+        original_save(self, model, optimizer, scheduler, generator, history, *rest)
+        if len(history) == 2:
+            raise KeyboardInterrupt  # as if Ctrl-C came right after epoch 2
+
+    monkeypatch.setattr(Checkpoint, "save", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, fmnist, progress=False, checkpoint=checkpoint)
+    monkeypatch.setattr(Checkpoint, "save", original_save)
+    resumed = train(config, fmnist, progress=False, checkpoint=checkpoint)
+    assert [row["epoch"] for row in resumed.history] == [1, 2, 3]
+    assert [row["val_loss"] for row in resumed.history] == [row["val_loss"] for row in uninterrupted.history]
+    assert all(torch.equal(resumed.final_state[k], uninterrupted.final_state[k]) for k in resumed.final_state)
+
+
+def test_damaged_checkpoint_restarts_from_scratch(fmnist, tiny_config, tmp_path):
+    checkpoint = tmp_path / "checkpoint.pt"
+    checkpoint.write_bytes(b"not a checkpoint")
+    result = train(tiny_config, fmnist, progress=False, checkpoint=checkpoint)
+    assert [row["epoch"] for row in result.history] == [1, 2]
+    assert checkpoint.exists()
+
+
+def test_checkpoint_of_another_config_is_not_resumed(fmnist, tiny_config, tmp_path):
+    checkpoint = tmp_path / "checkpoint.pt"
+    train(tiny_config, fmnist, progress=False, checkpoint=checkpoint)
+    other = dataclasses.replace(tiny_config, seed=11)
+    fresh = train(other, fmnist, progress=False)
+    from_foreign = train(other, fmnist, progress=False, checkpoint=checkpoint)
+    assert [row["val_loss"] for row in from_foreign.history] == [row["val_loss"] for row in fresh.history]
