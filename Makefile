@@ -3,15 +3,15 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: report test setup data clean
+.PHONY: report test setup data browser clean
 
-report: setup  ## set everything up, then produce the report (for now: train the baseline custom CNN)
-	$(BIN)/fmnist train --model custom_cnn
+report: setup  ## set everything up, then train, execute the notebooks and build the site
+	$(BIN)/fmnist report
 
-test: setup  ## run the test suite
+test: setup browser  ## run the test suite
 	$(BIN)/pytest
 
-setup: $(VENV)/.installed data
+setup: $(VENV)/.installed data book/_vendor/mathjax/tex-mml-chtml.js
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ $(VENV)/.installed: pyproject.toml
 
 data: $(VENV)/.installed  ## obtain and verify Fashion-MNIST
 	sh scripts/get_data.sh $(BIN)/fmnist
+
+book/_vendor/mathjax/tex-mml-chtml.js:  ## MathJax for offline equations (from the npm registry)
+	sh scripts/get_mathjax.sh
+
+browser:  ## Debian's chromium, for the site's browser tests
+	sh scripts/get_browser.sh
 
 clean:  ## remove the environment and generated outputs (not the results cache in runs/)
 	rm -rf $(VENV) build _build .pytest_cache

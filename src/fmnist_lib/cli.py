@@ -78,6 +78,17 @@ def cmd_runs(args) -> None:
         print(table.to_string(index=False))
 
 
+def cmd_report(args) -> None:
+    from .profiles import default_profile
+    from .report import parse_assignment, run_report
+
+    overrides = dict(parse_assignment(text) for text in args.parameter)
+    profile = args.profile or default_profile()
+    print(f"Report, profile {profile}", flush=True)
+    index = run_report(profile, only=args.only, overrides=overrides, progress=not args.quiet)
+    print(f"Site: {index}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fmnist", description="Stress-testing CNNs on Fashion-MNIST.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -108,6 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
     runs = commands.add_parser("runs", help="list cached runs", description="List the runs in the results cache.")
     runs.add_argument("--cache-dir", help="results cache (default $FMNIST_CACHE_DIR or runs/)")
     runs.set_defaults(func=cmd_runs)
+    rep = commands.add_parser("report", help="execute the section notebooks and build the site",
+                              description="Train what the sections need (cached runs are reused), execute the "
+                                          "notebooks with papermill, build the site with Jupyter Book.")
+    rep.add_argument("--profile", help="full, cpu or smoke (default: full with a CUDA GPU, else cpu)")
+    rep.add_argument("--only", action="append", metavar="SECTION",
+                     help="execute only this section (repeatable); the others reuse their executed notebooks")
+    rep.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
+                     help="set a notebook parameter, e.g. -p model=vgg16 -p n_cases=12 (repeatable)")
+    rep.add_argument("--quiet", action="store_true", help="no training progress bars")
+    rep.set_defaults(func=cmd_report)
     return parser
 
 

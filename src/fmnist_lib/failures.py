@@ -1,0 +1,206 @@
+"""Failure analysis on test predictions: which images are wrong, how sure the model was, what it confused.
+
+Everything starts from an error table (`error_table`): one row per test image,
+indexed by its position in the test set, so rows of two models' tables for the
+same image line up and can be compared (`compare_cases`). Features for
+nearest-neighbour look-ups come from the input of a model's last linear layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .batches import to_unit_float
+from .data import CLASS_NAMES, NUM_CLASSES
+from .errors import ConfigError
+from .evaluate import per_image
+
+ERROR_KINDS = ("uncertain", "confident")
+PROB_COLUMNS = tuple(f"prob_{c}" for c in range(NUM_CLASSES))  # full softmax, one column per class
+OUTCOMES = ("fixed", "still wrong (same class)", "still wrong (other class)", "newly wrong", "still right")
+
+
+def _top3_text(names: np.ndarray, probs: np.ndarray) -> list[str]:
+    """'Coat 61.2%, Shirt 30.1%, Pullover 5.0%' for each row of (N, 3) names and probabilities."""
+    return [", ".join(f"{n} {100 * p:.1f}%" for n, p in zip(row_names, row_probs))
+            for row_names, row_probs in zip(names, probs)]
+
+
+def error_table(logits: torch.Tensor, labels: torch.Tensor) -> pd.DataFrame:
+    """One row per test image (index = test image index) with its prediction, certainty and top-3 classes.
+
+    Columns: label, prediction (ints), label_name, prediction_name, correct,
+    confidence (top-1 probability), entropy (nats), margin (top-1 minus top-2),
+    p_true (probability of the true class), top2_name/top2_p, top3_name/top3_p,
+    top3 (readable text) and prob_0 .. prob_9 (the whole softmax, so another
+    model's confidence in any class can be looked up).
+    """
+    stats = per_image(logits, labels)
+    probs = F.softmax(logits.float(), dim=1)  # (N, 10)
+    top_p, top_i = probs.topk(3, dim=1)  # (N, 3) each
+    names = np.asarray(CLASS_NAMES, dtype=object)
+    top_names = names[top_i.numpy()]  # (N, 3)
+    table = pd.DataFrame({
+        "label": stats["label"].astype(int),
+        "prediction": stats["prediction"].astype(int),
+        "label_name": names[stats["label"]],
+        "prediction_name": names[stats["prediction"]],
+        "correct": stats["correct"].astype(bool),
+        "confidence": stats["confidence"],
+        "entropy": stats["entropy"],
+        "margin": stats["margin"],
+        "p_true": probs.gather(1, labels.long().view(-1, 1)).squeeze(1).numpy(),
+        "top2_name": top_names[:, 1],
+        "top2_p": top_p[:, 1].numpy(),
+        "top3_name": top_names[:, 2],
+        "top3_p": top_p[:, 2].numpy(),
+        "top3": _top3_text(top_names, top_p.numpy()),
+    })
+    table[list(PROB_COLUMNS)] = probs.numpy()
+    table.index.name = "test_index"
+    return table
+
+
+def select_errors(table: pd.DataFrame, kind: str, n: int) -> pd.DataFrame:
+    """The n misclassified rows of `table` the write-up would show: "uncertain" or "confident".
+
+    "uncertain" = highest entropy first, "confident" = lowest entropy first;
+    equal entropies keep test-index order, so the choice is deterministic.
+    """
+    if kind not in ERROR_KINDS:
+        raise ConfigError(f"Unknown kind of error {kind!r}. Choose one of: {', '.join(ERROR_KINDS)}.")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ConfigError(f"n must be a whole number of at least 1, got {n!r}.")
+    errors = table[~table["correct"]]
+    order = np.lexsort((errors.index.to_numpy(), errors["entropy"].to_numpy() * (-1 if kind == "uncertain" else 1)))
+    return errors.iloc[order[:n]]
+
+
+def confused_pairs(table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The n most frequent (true -> predicted) error pairs and their share of the true class's images.
+
+    Sorted by count (descending), then true and predicted class names; index 0..n-1.
+    """
+    errors = table[~table["correct"]]
+    class_sizes = table["label_name"].value_counts()
+    pairs = errors.groupby(["label_name", "prediction_name"]).size().rename("count").reset_index()
+    pairs["share_of_class"] = pairs["count"] / pairs["label_name"].map(class_sizes)
+    pairs = pairs.sort_values(["count", "label_name", "prediction_name"], ascending=[False, True, True])
+    return pairs.head(n).reset_index(drop=True)
+
+
+def _last_linear(model: nn.Module) -> nn.Linear:
+    """The last `nn.Linear` registered in the model: the output layer of every registry model."""
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise TypeError(f"{type(model).__name__} has no nn.Linear layer to take features from")
+    return linears[-1]
+
+
+@torch.inference_mode()
+def feature_embeddings(model: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Features (N, D) float32 on the CPU: the input of the model's last linear layer, in eval mode.
+
+    `images` are uint8 (N, 28, 28) or float (N, 1, 28, 28) in [0, 1]. The
+    model's training mode is restored afterwards.
+    """
+    device = next(model.parameters()).device
+    captured: list[torch.Tensor] = []
+    handle = _last_linear(model).register_forward_hook(
+        lambda module, inputs, output: captured.append(inputs[0].detach().float().cpu().clone()))
+    was_training = model.training
+    model.eval()
+    try:
+        for start in range(0, images.shape[0], batch_size):
+            batch = images[start: start + batch_size].to(device)
+            x = to_unit_float(batch) if batch.dtype == torch.uint8 else batch.float()  # (B, 1, 28, 28)
+            model(x)
+    finally:
+        handle.remove()
+        model.train(was_training)
+    return torch.cat(captured)  # (N, D)
+
+
+def nearest_training_images(query_features: torch.Tensor, train_features: torch.Tensor, train_labels: torch.Tensor,
+                            classes: Sequence[int] | torch.Tensor, k: int = 5) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each query i, the k training images of class `classes[i]` most cosine-similar to it.
+
+    Returns (indices into the training set, cosine similarities), both (Q, k),
+    most similar first. Searching the predicted class shows which training
+    images the model thought the query resembled.
+    """
+    classes = torch.as_tensor(classes, dtype=torch.long).view(-1)  # (Q,)
+    train_labels = torch.as_tensor(train_labels).long().view(-1)  # (M,)
+    if classes.shape[0] != query_features.shape[0] or train_labels.shape[0] != train_features.shape[0]:
+        raise ConfigError("classes must have one entry per query and train_labels one per training feature.")
+    queries = F.normalize(query_features.float(), dim=1)  # (Q, D)
+    train = F.normalize(train_features.float(), dim=1)  # (M, D)
+    indices = torch.empty(len(classes), k, dtype=torch.long)
+    similarities = torch.empty(len(classes), k)
+    for c in classes.unique().tolist():
+        rows = (classes == c).nonzero().squeeze(1)  # queries searching class c
+        candidates = (train_labels == c).nonzero().squeeze(1)  # training images of class c
+        if len(candidates) < k:
+            raise ConfigError(f"Class {c} has {len(candidates)} training images, fewer than k={k}.")
+        best = (queries[rows] @ train[candidates].T).topk(k, dim=1)  # (R, k)
+        indices[rows], similarities[rows] = candidates[best.indices], best.values
+    return indices, similarities
+
+
+def _outcome(correct_before: bool, correct_after: bool, same_prediction: bool) -> str:
+    """One of OUTCOMES for an image seen by a model before and after a change."""
+    if correct_before:
+        return "still right" if correct_after else "newly wrong"
+    if correct_after:
+        return "fixed"
+    return "still wrong (same class)" if same_prediction else "still wrong (other class)"
+
+
+def _confidence_change(before: pd.DataFrame, after: pd.DataFrame) -> tuple[np.ndarray, str]:
+    """After minus before of the probability of the *before* prediction's class (top class without prob_ columns)."""
+    if all(c in before and c in after for c in PROB_COLUMNS):
+        column = [f"prob_{c}" for c in before["prediction"]]
+        rows = np.arange(len(before))
+        change = after[column].to_numpy()[rows, rows] - before[column].to_numpy()[rows, rows]
+        return change, "before prediction"
+    return after["confidence"].to_numpy() - before["confidence"].to_numpy(), "top class"
+
+
+def compare_cases(before: pd.DataFrame, after: pd.DataFrame, indices) -> pd.DataFrame:
+    """Two models' error tables side by side for the chosen test indices (e.g. baseline vs augmented).
+
+    Columns: label_name, prediction_before/after (names), confidence_before/after
+    (each model's top-class probability), p_true_before/after, outcome (see
+    OUTCOMES) and confidence_change = after - before of the probability of the
+    class the *before* model predicted (from the prob_ columns; if a table lacks
+    them, of each model's top class instead), with confidence_change_of saying which.
+    """
+    indices = list(indices)
+    missing = [i for i in indices if i not in before.index or i not in after.index]
+    if missing:
+        raise ConfigError(f"Test indices {missing[:5]} are not in both error tables.")
+    b, a = before.loc[indices], after.loc[indices]
+    if not np.array_equal(b["label"].to_numpy(), a["label"].to_numpy()):
+        raise ConfigError("The two error tables disagree on labels: they are not from the same test images.")
+    change, change_of = _confidence_change(b, a)
+    outcomes = [_outcome(cb, ca, pb == pa) for cb, ca, pb, pa
+                in zip(b["correct"], a["correct"], b["prediction"], a["prediction"])]
+    cases = pd.DataFrame({
+        "label_name": b["label_name"].to_numpy(),
+        "prediction_before": b["prediction_name"].to_numpy(),
+        "prediction_after": a["prediction_name"].to_numpy(),
+        "confidence_before": b["confidence"].to_numpy(),
+        "confidence_after": a["confidence"].to_numpy(),
+        "p_true_before": b["p_true"].to_numpy(),
+        "p_true_after": a["p_true"].to_numpy(),
+        "outcome": outcomes,
+        "confidence_change": change,
+        "confidence_change_of": change_of,
+    }, index=pd.Index(indices, name="test_index"))
+    return cases

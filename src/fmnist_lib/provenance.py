@@ -1,0 +1,54 @@
+"""How the report was made: package versions, hardware, the git commit, the data files."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from .data import IDX_FILES
+
+PACKAGES = ("fmnist_lib", "torch", "torchvision", "numpy", "pandas", "grad-cam", "matplotlib", "seaborn",
+            "papermill", "jupyter-book", "myst-nb", "sphinx", "tqdm", "safetensors")
+
+
+def package_versions() -> pd.DataFrame:
+    """Installed version of each package the report depends on."""
+    def version(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return pd.DataFrame({"version": [version(name) for name in PACKAGES]}, index=pd.Index(PACKAGES, name="package"))
+
+
+def hardware() -> dict[str, str]:
+    """The machine the notebooks ran on."""
+    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "none"
+    return {"platform": platform.platform(), "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(), "cpu cores": str(os.cpu_count()),
+            "torch threads": str(torch.get_num_threads()), "gpu": gpu}
+
+
+def git_commit(root: Path) -> str:
+    """The checkout's commit, marked '+changes' when the working tree differs from it."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + (" +changes" if dirty else "")
+
+
+def data_files() -> pd.DataFrame:
+    """The four IDX files with their shapes and the SHA-256 of their decompressed content."""
+    return pd.DataFrame([{"file": name, "shape": str(shape), "sha256 (decompressed)": sha}
+                         for name, (sha, shape) in IDX_FILES.items()]).set_index("file")

@@ -1,0 +1,293 @@
+"""The report: validate parameters, train what the sections need, execute the notebooks, build the site.
+
+Papermill executes, Jupyter Book only renders. Training happens here first, with a
+progress bar in the terminal, so the notebooks find every run in the cache and their
+outputs hold results rather than progress bars.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import DEVICES, TrainConfig
+from .errors import ConfigError, FmnistError
+from .models import check_model_name
+from .profiles import augmentation_configs, baseline_configs, get_profile
+
+
+class ReportError(FmnistError):
+    """A section failed or the site did not build."""
+
+
+def project_root() -> Path:
+    """The checkout holding `_config.yml`, `_toc.yml` and `notebooks/` (the report needs the sources)."""
+    for candidate in (Path(__file__).resolve().parents[2], Path.cwd()):
+        if (candidate / "_config.yml").is_file() and (candidate / "notebooks").is_dir():
+            return candidate
+    raise ReportError("The report needs the project's source checkout (with _config.yml and notebooks/); "
+                      "run it from there.")
+
+
+# ---- parameters -------------------------------------------------------------------------------
+
+def _positive_int(name: str, value, *, optional: bool = False, limit: int | None = None):
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1 or (limit and value > limit):
+        bound = f" and at most {limit}" if limit else ""
+        raise ConfigError(f"Parameter {name} must be a whole number >= 1{bound}"
+                          f"{' or None' if optional else ''}, got {value!r}.")
+
+
+def _models(name: str, value):
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ConfigError(f"Parameter {name} must be a non-empty list of model names, got {value!r}.")
+    for model in value:
+        check_model_name(model)
+
+
+def _cam_method(name: str, value):
+    from .explain import CAM_METHODS
+
+    if value not in CAM_METHODS:
+        raise ConfigError(f"Unknown CAM method {value!r}. Choose one of: {', '.join(CAM_METHODS)}.")
+
+
+def _device(name: str, value):
+    if value not in DEVICES:
+        raise ConfigError(f"Unknown device {value!r}. Choose one of: {', '.join(DEVICES)}.")
+
+
+def _seed(name: str, value):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise ConfigError(f"Parameter {name} must be a whole number >= 0, got {value!r}.")
+
+
+PARAMETER_CHECKS: dict[str, Callable] = {
+    "profile": lambda name, value: get_profile(value),
+    "model": lambda name, value: check_model_name(value),
+    "models": _models,
+    "epochs": lambda name, value: _positive_int(name, value, optional=True),
+    "train_subset": lambda name, value: _positive_int(name, value, optional=True),
+    "seed": _seed,
+    "device": _device,
+    "n_cases": lambda name, value: _positive_int(name, value, limit=64),
+    "n_neighbours": lambda name, value: _positive_int(name, value, limit=20),
+    "cam_method": _cam_method,
+    "record": lambda name, value: None,
+}
+
+
+def check_parameters(section: str, **values) -> dict:
+    """Validate a notebook's parameter values (its first call); returns them unchanged."""
+    for name, value in values.items():
+        if name not in PARAMETER_CHECKS:
+            raise ConfigError(f"Section {section} has no parameter {name!r}.")
+        PARAMETER_CHECKS[name](name, value)
+    return values
+
+
+def parse_assignment(text: str) -> tuple[str, object]:
+    """'name=value' from the command line; the value is read as a Python literal (data, never code), else a string."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip().isidentifier():
+        raise ConfigError(f"-p expects name=value (for example -p n_cases=12), got {text!r}.")
+    try:
+        value = ast.literal_eval(raw)
+    except (ValueError, SyntaxError):
+        value = raw
+    return name.strip(), value
+
+
+# ---- sections ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    notebook: str
+    configs: Callable[[dict], list[TrainConfig]]  # the training runs it reads, from its parameters
+
+
+def _baselines(p: dict) -> list[TrainConfig]:
+    return list(baseline_configs(p["profile"], p["models"], epochs=p.get("epochs"), train_subset=p.get("train_subset"),
+                                 seed=p.get("seed"), device=p.get("device")).values())
+
+
+def _one_model(p: dict) -> list[TrainConfig]:
+    return list(baseline_configs(p["profile"], [p["model"]], seed=p.get("seed"), device=p.get("device")).values())
+
+
+def _augmentation(p: dict) -> list[TrainConfig]:
+    return list(augmentation_configs(p["profile"], p["model"], epochs=p.get("epochs"), seed=p.get("seed"),
+                                     device=p.get("device")))
+
+
+SECTIONS = (
+    Section("baselines", "01_baselines.ipynb", _baselines),
+    Section("failures", "02_failures.ipynb", _one_model),
+    Section("explainability", "03_explainability.ipynb", _one_model),
+    Section("augmentation", "04_augmentation.ipynb", _augmentation),
+    Section("conclusion", "05_conclusion.ipynb", lambda p: []),  # reads the other pages' glued numbers
+    Section("reproducibility", "06_reproducibility.ipynb", lambda p: []),
+)
+SECTION_NAMES = tuple(section.name for section in SECTIONS)
+
+
+def get_section(name: str) -> Section:
+    for section in SECTIONS:
+        if section.name == name:
+            return section
+    raise ConfigError(f"Unknown section {name!r}. Choose one of: {', '.join(SECTION_NAMES)}.")
+
+
+def notebook_defaults(path: Path) -> dict:
+    """The parameters cell of a notebook as {name: default value}."""
+    import papermill
+
+    return {name: ast.literal_eval(spec["default"]) for name, spec in papermill.inspect_notebook(str(path)).items()}
+
+
+def section_parameters(root: Path, section: Section, profile: str, overrides: dict) -> dict:
+    """A section's parameters: notebook defaults, then the profile, then the overrides that it has."""
+    values = notebook_defaults(root / "notebooks" / section.notebook)
+    values["profile"] = profile
+    values.update({name: value for name, value in overrides.items() if name in values})
+    check_parameters(section.name, **{k: v for k, v in values.items()})
+    return values
+
+
+# ---- execution --------------------------------------------------------------------------------
+
+@dataclass
+class Paths:
+    root: Path
+
+    @property
+    def executed(self) -> Path:
+        return self.root / "build" / "executed"
+
+    @property
+    def failed(self) -> Path:
+        return self.root / "build" / "failed"
+
+    @property
+    def record(self) -> Path:
+        return self.executed / "record.json"
+
+    @property
+    def site(self) -> Path:
+        return self.root / "_build" / "html" / "index.html"
+
+
+def _kernel_environment() -> None:
+    """What the notebook kernels inherit: no progress bars, the inline figure backend."""
+    os.environ["TQDM_DISABLE"] = "1"
+    os.environ.pop("MPLBACKEND", None)
+
+
+def _hide_parameter_cells(path: Path) -> None:
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        tags = cell.metadata.get("tags", [])
+        if ("parameters" in tags or "injected-parameters" in tags) and "hide-input" not in tags:
+            cell.metadata["tags"] = tags + ["hide-input"]
+    nbformat.write(notebook, path)
+
+
+def execute_section(paths: Paths, section: Section, parameters: dict) -> float:
+    """Execute one notebook into build/executed; on failure keep it in build/failed and raise ReportError."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    _kernel_environment()
+    paths.executed.mkdir(parents=True, exist_ok=True)
+    paths.failed.mkdir(parents=True, exist_ok=True)
+    target = paths.executed / section.notebook
+    staging = paths.executed / f".running-{section.notebook}"
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(str(paths.root / "notebooks" / section.notebook), str(staging),
+                                   parameters=parameters, kernel_name="python3", progress_bar=False,
+                                   cwd=str(paths.root / "notebooks"))
+    except PapermillExecutionError as error:
+        failed = paths.failed / section.notebook
+        os.replace(staging, failed)
+        target.unlink(missing_ok=True)  # a stale page must not stand in for the failed one
+        raise ReportError(f"Section {section.name} failed in cell {error.exec_count} ({section.notebook}): "
+                          f"{error.ename}: {error.evalue}\nThe executed notebook is kept in {failed}.") from None
+    _hide_parameter_cells(staging)
+    os.replace(staging, target)
+    return time.perf_counter() - started
+
+
+def _write_record(paths: Paths, section: Section, parameters: dict, seconds: float) -> None:
+    record = json.loads(paths.record.read_text()) if paths.record.exists() else {}
+    record[section.name] = {"notebook": section.notebook, "parameters": parameters, "seconds": round(seconds, 1)}
+    paths.record.write_text(json.dumps(record, indent=2))
+
+
+def build_site(root: Path) -> Path:
+    """Render the executed notebooks with Jupyter Book, from scratch, warnings as errors."""
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    command = [str(jupyter_book if jupyter_book.exists() else "jupyter-book"), "build", str(root), "--all",
+               "-W", "-n", "--keep-going"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=root)
+    if result.returncode != 0:
+        problems = [line for line in result.stdout.splitlines() + result.stderr.splitlines()
+                    if "WARNING" in line or "ERROR" in line] or result.stderr.splitlines()[-20:]
+        raise ReportError("The site did not build:\n" + "\n".join(problems[:30]))
+    return Paths(root).site
+
+
+def run_report(profile: str, *, only: list[str] | None = None, overrides: dict | None = None,
+               progress: bool = True, echo: Callable[[str], None] = print, root: Path | None = None) -> Path:
+    """Train what the sections need, execute them in order, build the site; returns index.html.
+
+    `root` is the folder with _config.yml, _toc.yml, book/ and notebooks/ (default: the checkout).
+    """
+    from .data import load_fashion_mnist
+    from .runs import load_or_train
+
+    root, overrides = Path(root) if root else project_root(), dict(overrides or {})
+    get_profile(profile)
+    paths = Paths(root)
+    selected = [get_section(name) for name in only] if only else list(SECTIONS)
+    missing = [s for s in SECTIONS if s not in selected and not (paths.executed / s.notebook).exists()]
+    todo = [s for s in SECTIONS if s in selected or s in missing]
+    parameters = {s.name: section_parameters(root, s, profile, overrides) for s in todo}
+    unused = set(overrides) - {name for values in parameters.values() for name in values}
+    if unused:
+        raise ConfigError(f"No selected section has parameter(s) {', '.join(sorted(unused))}. "
+                          f"Sections and their parameters: " + "; ".join(
+                              f"{s.name}: {', '.join(sorted(notebook_defaults(root / 'notebooks' / s.notebook)))}"
+                              for s in todo))
+    configs = list(dict.fromkeys(c for s in todo for c in s.configs(parameters[s.name])))
+    if configs:
+        echo(f"Training or finding {len(configs)} run(s) in the cache ...")
+        data = load_fashion_mnist()
+        for config in configs:
+            load_or_train(config, data=data, progress=progress)
+    for section in todo:
+        if section.name == "reproducibility":
+            parameters[section.name]["record"] = str(paths.record)
+        echo(f"Executing {section.notebook} ...")
+        seconds = execute_section(paths, section, parameters[section.name])
+        _write_record(paths, section, parameters[section.name], seconds)
+        echo(f"  {section.name}: {seconds:.1f} s")
+    echo("Building the site ...")
+    started = time.perf_counter()
+    index = build_site(root)
+    echo(f"  site: {time.perf_counter() - started:.1f} s")
+    shutil.rmtree(paths.failed, ignore_errors=True)
+    return index

@@ -1,0 +1,235 @@
+"""Report figures from synthetic inputs: axes counts, labels, known values, no mutation, clear errors."""
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")  # report extra: skip, not fail, without it
+pytest.importorskip("seaborn")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from fmnist_lib import plots  # noqa: E402
+from fmnist_lib.data import CLASS_NAMES  # noqa: E402
+
+MODELS = ("custom_cnn", "vgg16", "resnet18")
+RNG = np.random.default_rng(0)
+
+
+def history(epochs=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "epoch": np.arange(1, epochs + 1), "lr": 1e-3,
+        "train_loss": np.linspace(1.0, 0.3, epochs), "train_acc": np.linspace(0.6, 0.95, epochs),
+        "val_loss": np.linspace(1.1, 0.4, epochs), "val_acc": np.linspace(0.55, 0.9, epochs) + rng.normal(0, 0.01, epochs),
+        "seconds": 1.0,
+    })
+
+
+def images(n, dtype=np.uint8):
+    return RNG.integers(0, 256, size=(n, 28, 28)).astype(dtype)
+
+
+def cases(n):
+    return pd.DataFrame({"label_name": [CLASS_NAMES[i % 10] for i in range(n)],
+                         "prediction_name": [CLASS_NAMES[(i + 1) % 10] for i in range(n)],
+                         "confidence": np.linspace(0.2, 0.99, n), "entropy": np.linspace(2.0, 0.01, n)})
+
+
+def probabilities(n):
+    logits = RNG.normal(size=(n, 10))
+    return np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+
+
+def renders(fig):
+    """The figure lays out and draws without error (tiny dpi, for speed)."""
+    fig.savefig(io.BytesIO(), format="png", dpi=20)
+    return True
+
+
+def texts(fig):
+    """Every title, axis label and tick label of the figure, as one string."""
+    parts = [fig._suptitle.get_text() if fig._suptitle else ""]
+    for ax in fig.axes:
+        parts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        parts += [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+    return "\n".join(parts)
+
+
+def test_sample_grid_one_row_per_class():
+    labels = np.repeat(np.arange(10), 3)
+    pictures, before = images(30), None
+    before = pictures.copy()
+    fig = plots.sample_grid(pictures, labels, per_class=2)
+    assert isinstance(fig, Figure) and len(fig.axes) == 20
+    assert [ax.get_ylabel() for ax in fig.axes[::2]] == list(CLASS_NAMES)
+    assert np.array_equal(fig.axes[2].images[0].get_array(), pictures[labels == 1][0])
+    assert np.array_equal(pictures, before) and renders(fig)
+    plt.close(fig)
+
+
+def test_class_balance_grouped_bars():
+    counts = pd.DataFrame({"train": range(100, 110), "validation": range(10, 20), "test": range(20, 30)},
+                          index=list(CLASS_NAMES))
+    before = counts.copy()
+    fig = plots.class_balance(counts)
+    ax = fig.axes[0]
+    assert len(fig.axes) == 1 and len(ax.patches) >= 30
+    assert sorted(p.get_height() for p in ax.patches if p.get_height() > 0)[-1] == 109
+    assert "Sandal" in texts(fig) and "(count)" in ax.get_ylabel()
+    pd.testing.assert_frame_equal(counts, before)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("n_models", [1, 3])
+def test_training_curves_two_rows_per_model(n_models):
+    histories = {name: history(seed=i) for i, name in enumerate(MODELS[:n_models])}
+    copies = {name: h.copy() for name, h in histories.items()}
+    fig = plots.training_curves(histories)
+    assert len(fig.axes) == 2 * n_models
+    assert [ax.get_title() for ax in fig.axes[:n_models]] == list(MODELS[:n_models])
+    assert "%" in fig.axes[0].get_ylabel() and fig.axes[-1].get_xlabel() == "epoch"
+    train_line = fig.axes[0].get_lines()[0]
+    assert np.allclose(train_line.get_ydata(), histories[MODELS[0]]["train_acc"] * 100)  # fractions shown as %
+    for name in histories:
+        pd.testing.assert_frame_equal(histories[name], copies[name])
+    assert renders(fig)
+    plt.close(fig)
+
+
+def test_compare_curves_runs_on_shared_axes():
+    fig = plots.compare_curves({"baseline": history(), "augmented": history(seed=1)})
+    acc_ax, loss_ax = fig.axes
+    assert len(acc_ax.get_lines()) == 4 and len(loss_ax.get_lines()) == 4
+    labels = [t.get_text() for t in loss_ax.get_legend().get_texts()]
+    assert "baseline (validation)" in labels and "augmented (train)" in labels
+    assert "%" in acc_ax.get_ylabel() and renders(fig)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("curves", [plots.training_curves, plots.compare_curves])
+def test_curves_name_the_missing_column(curves):
+    with pytest.raises(ValueError, match="val_acc") as error:
+        curves({"vgg16": history().drop(columns="val_acc")})
+    assert "vgg16" in str(error.value)
+    with pytest.raises(ValueError, match="empty"):
+        curves({})
+
+
+def test_confusion_heatmap_rows_sum_to_100_percent():
+    confusion = RNG.integers(0, 50, size=(10, 10))
+    confusion[3] = 0  # a class absent from the labels: its row is all zeros, not NaN
+    before = confusion.copy()
+    fig = plots.confusion_heatmap(confusion)
+    ax = fig.axes[0]
+    annotations = np.array([float(t.get_text()) for t in ax.texts]).reshape(10, 10)
+    row_sums = np.delete(annotations.sum(1), 3)
+    assert np.allclose(row_sums, 100, atol=0.6) and annotations[3].sum() == 0
+    assert ax.get_ylabel() == "true class" and ax.get_xlabel() == "predicted class"
+    assert "Ankle boot" in texts(fig) and "%" in fig.axes[1].get_ylabel()  # colorbar
+    assert np.array_equal(confusion, before) and renders(fig)
+    plt.close(fig)
+
+
+def test_confusion_heatmap_counts_and_bad_shape():
+    confusion = np.diag(np.arange(1, 11))
+    fig = plots.confusion_heatmap(confusion.tolist(), normalize=False)
+    assert [t.get_text() for t in fig.axes[0].texts][:2] == ["1", "0"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match=r"\(10, 10\)"):
+        plots.confusion_heatmap(np.ones((9, 10)))
+
+
+@pytest.mark.parametrize("with_probabilities", [False, True])
+def test_case_gallery_one_column_per_case(with_probabilities):
+    pictures, rows = images(3), cases(3)
+    probs = probabilities(3) if with_probabilities else None
+    before = (pictures.copy(), rows.copy())
+    fig = plots.case_gallery(pictures, rows, probs)
+    assert len(fig.axes) == 3 * (2 if with_probabilities else 1)
+    assert fig.axes[0].get_title() == "T-shirt/top → Trouser"
+    assert "confidence 20.0%" in fig.axes[0].get_xlabel() and "entropy 2.000" in fig.axes[0].get_xlabel()
+    if with_probabilities:
+        bars = fig.axes[3]
+        widths = [p.get_width() for p in bars.patches]
+        assert len(widths) == 3 and widths == sorted(widths, reverse=True)
+        assert widths[0] == pytest.approx(probs[0].max() * 100)
+    assert np.array_equal(pictures, before[0]) and rows.equals(before[1]) and renders(fig)
+    plt.close(fig)
+
+
+def test_case_gallery_bad_input():
+    with pytest.raises(ValueError, match="rows has 2 entries but there are 3 images"):
+        plots.case_gallery(images(3), cases(2))
+    with pytest.raises(ValueError, match="entropy"):
+        plots.case_gallery(images(2), cases(2).drop(columns="entropy"))
+    with pytest.raises(ValueError, match="probabilities"):
+        plots.case_gallery(images(2), cases(2), probabilities(3))
+
+
+def test_neighbour_grid_query_then_neighbours():
+    queries, neighbours = images(2), images(8).reshape(2, 4, 28, 28)
+    before = neighbours.copy()
+    fig = plots.neighbour_grid(queries, neighbours, titles=["Shirt", "Coat"],
+                               neighbour_titles=[[f"d={d}" for d in range(4)]] * 2)
+    assert len(fig.axes) == 2 * 5
+    assert fig.axes[5].get_title() == "Coat" and fig.axes[6].get_title() == "d=0"
+    assert np.array_equal(fig.axes[9].images[0].get_array(), neighbours[1, 3])
+    assert np.array_equal(neighbours, before) and renders(fig)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="3 rows of neighbours but there are 2"):
+        plots.neighbour_grid(queries, images(12).reshape(3, 4, 28, 28))
+    with pytest.raises(ValueError, match=r"neighbour_titles\[0\]"):
+        plots.neighbour_grid(queries, neighbours, neighbour_titles=[["a"], ["b"]])
+
+
+def test_cam_grid_overlays_each_set():
+    pictures = images(2, dtype=np.float32) / 255
+    cams = {"predicted class": RNG.random((2, 28, 28)), "true class": RNG.random((2, 28, 28))}
+    before = {name: c.copy() for name, c in cams.items()}
+    fig = plots.cam_grid(pictures, cams, titles=["Bag → Dress", "Coat → Shirt"])
+    assert len(fig.axes) == 2 * 3 + 1  # plus one shared colorbar
+    overlay_ax = fig.axes[1]
+    assert overlay_ax.get_title() == "predicted class" and len(overlay_ax.images) == 2
+    assert overlay_ax.images[1].get_cmap().name == "jet" and overlay_ax.images[1].get_alpha() == 0.5
+    assert fig.axes[3].get_title() == "Coat → Shirt"
+    assert all(np.array_equal(cams[name], before[name]) for name in cams) and renders(fig)
+    plt.close(fig)
+
+
+def test_cam_grid_bad_input():
+    with pytest.raises(ValueError, match="'true class' has shape"):
+        plots.cam_grid(images(2), {"true class": np.zeros((3, 28, 28))})
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        plots.cam_grid(images(2), {"raw": np.full((2, 28, 28), 2.0)})
+    with pytest.raises(ValueError, match="titles"):
+        plots.cam_grid(images(2), {"raw": np.zeros((2, 28, 28))}, titles=["one"])
+
+
+def test_metric_bars_percent_and_errors():
+    table = pd.DataFrame({"model": list(MODELS), "test_acc": [0.93, 0.92, 0.90], "sd": [0.002, 0.003, 0.004]})
+    before = table.copy()
+    fig = plots.metric_bars(table, "test_acc", error="sd")
+    ax = fig.axes[0]
+    assert len(fig.axes) == 1 and [p.get_height() for p in ax.patches] == pytest.approx([93, 92, 90])
+    assert "%" in ax.get_ylabel() and "resnet18" in texts(fig) and "93.00%" in [t.get_text() for t in ax.texts]
+    pd.testing.assert_frame_equal(table, before)
+    plt.close(fig)
+    fig = plots.metric_bars(table.rename(columns={"test_acc": "seconds"}), "seconds")
+    assert [p.get_height() for p in fig.axes[0].patches] == pytest.approx([0.93, 0.92, 0.90])
+    plt.close(fig)
+    with pytest.raises(ValueError, match="sigma"):
+        plots.metric_bars(table, "test_acc", error="sigma")
+    with pytest.raises(ValueError, match="repeated 'model'"):
+        plots.metric_bars(pd.concat([table, table]), "test_acc")
+
+
+def test_no_figure_left_registered_with_pyplot():
+    """Figures are bare Figure objects: a notebook shows each once and nothing accumulates."""
+    plt.close("all")
+    fig = plots.metric_bars(pd.DataFrame({"model": ["a"], "loss": [0.3]}), "loss")
+    assert plt.get_fignums() == []
+    plt.close(fig)

@@ -1,0 +1,153 @@
+"""The report end to end on the smoke profile: notebooks execute, the site builds with -W, a real
+browser finds every page, figure, link and equation, and glued numbers equal the runs they came from."""
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from fmnist_lib.errors import FmnistError
+from fmnist_lib.report import SECTIONS, project_root, run_report
+from fmnist_lib.runs import list_runs
+
+ROOT = project_root()
+ARTIFACTS = ROOT / "build" / "test-artifacts"  # screenshots of every page, kept for inspection
+CHROMIUM = shutil.which("chromium")
+
+
+def _copy_sources(target: Path) -> None:
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, target / name)
+    shutil.copytree(ROOT / "notebooks", target / "notebooks")
+    shutil.copytree(ROOT / "book", target / "book")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The smoke report built in a copy of the sources, with its own results cache."""
+    root = tmp_path_factory.mktemp("report")
+    _copy_sources(root)
+    cache = tmp_path_factory.mktemp("cache")
+    previous = os.environ.get("FMNIST_CACHE_DIR")
+    os.environ["FMNIST_CACHE_DIR"] = str(cache)
+    try:
+        index = run_report("smoke", root=root, progress=False, echo=lambda line: None)
+        yield root, cache, index
+    finally:
+        if previous is None:
+            os.environ.pop("FMNIST_CACHE_DIR", None)
+        else:
+            os.environ["FMNIST_CACHE_DIR"] = previous
+
+
+def glued(notebook: Path) -> dict:
+    """name -> glued value (plain text) of an executed notebook."""
+    values = {}
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name:
+                data = output["data"]
+                text = next((v for k, v in data.items() if k.endswith("text/plain")), None)
+                values[name] = text
+    return values
+
+
+def test_committed_notebooks_are_clean():
+    for section in SECTIONS:
+        notebook = nbformat.read(ROOT / "notebooks" / section.notebook, as_version=4)
+        assert notebook.cells[1 if notebook.cells[0].cell_type == "markdown" else 0].metadata.get("tags") == ["parameters"]
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, section.notebook
+
+
+def test_every_section_executed_and_site_built(site):
+    root, _, index = site
+    assert index.exists()
+    for section in SECTIONS:
+        executed = root / "build" / "executed" / section.notebook
+        assert executed.exists(), section.notebook
+        assert not nbformat.read(executed, as_version=4).metadata["papermill"]["exception"]
+        assert (root / "_build" / "html" / "build" / "executed" / section.notebook.replace(".ipynb", ".html")).exists()
+    outputs = "".join(json.dumps(c.get("outputs", [])) for s in SECTIONS
+                      for c in nbformat.read(root / "build" / "executed" / s.notebook, as_version=4).cells)
+    assert "it/s" not in outputs and "batch/s" not in outputs  # no progress bars in the pages
+
+
+def test_glued_numbers_equal_the_runs(site):
+    root, cache, _ = site
+    runs = list_runs(cache).set_index("run")
+    executed = root / "build" / "executed"
+    baselines = glued(executed / "01_baselines.ipynb")
+    assert float(baselines["baselines_best_acc"]) == pytest.approx(runs.test_acc.max(), abs=0.006)
+    failures = glued(executed / "02_failures.ipynb")
+    custom = runs[(runs.model == "custom_cnn") & ~runs.augment.astype(bool)]
+    assert int(failures["failures_n_errors"]) == int(custom.test_errors.iloc[0])
+    augmentation = glued(executed / "04_augmentation.ipynb")
+    augmented = runs[runs.augment.astype(bool)]
+    assert float(augmentation["augmentation_aug_acc"]) == pytest.approx(augmented.test_acc.iloc[0], abs=0.006)
+    html = (root / "_build" / "html" / "build" / "executed" / "02_failures.html").read_text()
+    assert f"{int(failures['failures_n_errors']):,}" in html
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make browser)")
+def test_pages_in_a_real_browser(site):
+    from playwright.sync_api import sync_playwright
+
+    root, _, index = site
+    html_root = root / "_build" / "html"
+    pages = [html_root / "book" / "intro.html", html_root / "book" / "references.html"] + [
+        html_root / "build" / "executed" / s.notebook.replace(".ipynb", ".html") for s in SECTIONS]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    outside = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("request", lambda request: outside.append(request.url)
+                if not request.url.startswith(("file://", "data:", "blob:", "about:")) else None)
+        for path in pages:
+            response = page.goto(path.as_uri(), wait_until="load")
+            assert response is None or response.ok, path
+            page.wait_for_timeout(300)
+            images = page.eval_on_selector_all("img", "els => els.map(e => [e.src, e.complete && e.naturalWidth])")
+            assert all(width for _, width in images), (path.name, [src for src, width in images if not width])
+            links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+            for link in links:
+                if link.startswith("file://"):
+                    target = Path(link.split("#")[0].removeprefix("file://"))
+                    assert target.exists(), (path.name, link)
+            if path.stem in ("01_baselines", "03_explainability"):
+                page.wait_for_selector("mjx-container", timeout=10_000)  # equations typeset offline
+            page.screenshot(path=str(ARTIFACTS / f"{path.stem}.png"), full_page=True)
+        browser.close()
+    assert not outside, f"pages requested outside resources: {outside[:5]}"
+
+
+def test_rerun_one_section_with_new_parameters_retrains_nothing(site):
+    root, cache, _ = site
+    before = {p.name: p.stat().st_mtime for p in cache.iterdir() if not p.name.startswith(".")}
+    run_report("smoke", root=root, only=["failures"], overrides={"n_cases": 3}, progress=False, echo=lambda line: None)
+    after = {p.name: p.stat().st_mtime for p in cache.iterdir() if not p.name.startswith(".")}
+    assert after == before
+    assert glued(root / "build" / "executed" / "02_failures.ipynb")["failures_n_cases"] == "3"
+
+
+def test_failing_cell_names_notebook_and_cell_and_keeps_it(site, tmp_path):
+    root, _, _ = site
+    broken = nbformat.read(root / "notebooks" / "02_failures.ipynb", as_version=4)
+    broken.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('deliberate failure')"))
+    nbformat.write(broken, root / "notebooks" / "02_failures.ipynb")
+    try:
+        with pytest.raises(FmnistError, match=r"Section failures failed in cell \d+ \(02_failures.ipynb\): "
+                                              r"RuntimeError: deliberate failure"):
+            run_report("smoke", root=root, only=["failures"], progress=False, echo=lambda line: None)
+        assert (root / "build" / "failed" / "02_failures.ipynb").exists()
+        assert not (root / "build" / "executed" / "02_failures.ipynb").exists()
+    finally:
+        shutil.copy(ROOT / "notebooks" / "02_failures.ipynb", root / "notebooks" / "02_failures.ipynb")
