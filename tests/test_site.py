@@ -4,7 +4,6 @@ browser finds every page, figure, link and equation, and glued numbers equal the
 import json
 import os
 import shutil
-import time
 from pathlib import Path
 
 import nbformat
@@ -138,16 +137,23 @@ def test_rerun_one_section_with_new_parameters_retrains_nothing(site):
     assert glued(root / "build" / "executed" / "02_failures.ipynb")["failures_n_cases"] == "3"
 
 
-def test_failing_cell_names_notebook_and_cell_and_keeps_it(site, tmp_path):
-    root, _, _ = site
+def test_failing_cell_names_notebook_and_cell_and_the_rerun_resumes(site):
+    root, cache, _ = site
     broken = nbformat.read(root / "notebooks" / "02_failures.ipynb", as_version=4)
     broken.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('deliberate failure')"))
     nbformat.write(broken, root / "notebooks" / "02_failures.ipynb")
-    try:
-        with pytest.raises(FmnistError, match=r"Section failures failed in cell \d+ \(02_failures.ipynb\): "
-                                              r"RuntimeError: deliberate failure"):
-            run_report("smoke", root=root, only=["failures"], progress=False, echo=lambda line: None)
-        assert (root / "build" / "failed" / "02_failures.ipynb").exists()
-        assert not (root / "build" / "executed" / "02_failures.ipynb").exists()
-    finally:
-        shutil.copy(ROOT / "notebooks" / "02_failures.ipynb", root / "notebooks" / "02_failures.ipynb")
+    runs_before = sorted(p.name for p in cache.iterdir())
+    with pytest.raises(FmnistError, match=r"Section failures failed in cell \d+ \(02_failures.ipynb\): "
+                                          r"RuntimeError: deliberate failure"):
+        run_report("smoke", root=root, progress=False, echo=lambda line: None)
+    assert (root / "build" / "failed" / "02_failures.ipynb").exists()
+    assert not (root / "build" / "executed" / "02_failures.ipynb").exists()
+    assert (root / "build" / "executed" / "01_baselines.ipynb").exists()  # finished sections are kept
+    assert sorted(p.name for p in cache.iterdir()) == runs_before  # and so are finished runs
+
+    shutil.copy(ROOT / "notebooks" / "02_failures.ipynb", root / "notebooks" / "02_failures.ipynb")
+    lines = []
+    run_report("smoke", root=root, progress=False, echo=lines.append)
+    assert "  baselines: up to date, kept" in lines  # resumed: only what failed, and what follows, runs
+    assert "Executing 02_failures.ipynb ..." in lines and "Executing 01_baselines.ipynb ..." not in lines
+    assert not (root / "build" / "failed").exists()

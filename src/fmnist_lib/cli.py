@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from dataclasses import fields
 
@@ -85,7 +86,7 @@ def cmd_report(args) -> None:
     overrides = dict(parse_assignment(text) for text in args.parameter)
     profile = args.profile or default_profile()
     print(f"Report, profile {profile}", flush=True)
-    index = run_report(profile, only=args.only, overrides=overrides, progress=not args.quiet)
+    index = run_report(profile, only=args.only, overrides=overrides, force=args.force, progress=not args.quiet)
     print(f"Site: {index}")
 
 
@@ -127,21 +128,30 @@ def build_parser() -> argparse.ArgumentParser:
                      help="execute only this section (repeatable); the others reuse their executed notebooks")
     rep.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
                      help="set a notebook parameter, e.g. -p model=vgg16 -p n_cases=12 (repeatable)")
+    rep.add_argument("--force", action="store_true",
+                     help="re-execute every section (by default, sections executed with the same notebook and "
+                          "parameters are kept, so a stopped run resumes where it stopped)")
     rep.add_argument("--quiet", action="store_true", help="no training progress bars")
     rep.set_defaults(func=cmd_report)
     return parser
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
     try:
         args.func(args)
     except FmnistError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\ninterrupted: finished epochs are checkpointed; run the same command to resume.", file=sys.stderr)
+        print("\ninterrupted: finished epochs and sections are kept; run the same command to resume.",
+              file=sys.stderr)
         return 130
     return 0
 

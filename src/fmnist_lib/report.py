@@ -8,6 +8,7 @@ outputs hold results rather than progress bars.
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import __version__
 from .config import DEVICES, TrainConfig
 from .errors import ConfigError, FmnistError
 from .models import check_model_name
@@ -231,10 +233,32 @@ def execute_section(paths: Paths, section: Section, parameters: dict) -> float:
     return time.perf_counter() - started
 
 
+def _source_sha256(root: Path, section: Section) -> str:
+    return hashlib.sha256((root / "notebooks" / section.notebook).read_bytes()).hexdigest()
+
+
+def _read_record(paths: Paths) -> dict:
+    try:
+        return json.loads(paths.record.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def _write_record(paths: Paths, section: Section, parameters: dict, seconds: float) -> None:
-    record = json.loads(paths.record.read_text()) if paths.record.exists() else {}
-    record[section.name] = {"notebook": section.notebook, "parameters": parameters, "seconds": round(seconds, 1)}
-    paths.record.write_text(json.dumps(record, indent=2))
+    record = _read_record(paths)
+    record[section.name] = {"notebook": section.notebook, "parameters": parameters, "seconds": round(seconds, 1),
+                            "source_sha256": _source_sha256(paths.root, section), "library": __version__}
+    temporary = paths.record.with_suffix(".tmp")
+    temporary.write_text(json.dumps(record, indent=2))
+    os.replace(temporary, paths.record)
+
+
+def is_current(paths: Paths, section: Section, parameters: dict) -> bool:
+    """Executed already, from the same notebook source, parameters and library version: no need to run again."""
+    entry = _read_record(paths).get(section.name, {})
+    return ((paths.executed / section.notebook).exists() and entry.get("parameters") == parameters
+            and entry.get("source_sha256") == _source_sha256(paths.root, section)
+            and entry.get("library") == __version__)
 
 
 def build_site(root: Path) -> Path:
@@ -250,44 +274,62 @@ def build_site(root: Path) -> Path:
     return Paths(root).site
 
 
-def run_report(profile: str, *, only: list[str] | None = None, overrides: dict | None = None,
+def run_report(profile: str, *, only: list[str] | None = None, overrides: dict | None = None, force: bool = False,
                progress: bool = True, echo: Callable[[str], None] = print, root: Path | None = None) -> Path:
     """Train what the sections need, execute them in order, build the site; returns index.html.
 
-    `root` is the folder with _config.yml, _toc.yml, book/ and notebooks/ (default: the checkout).
+    Sections already executed with the same notebook source and parameters are kept, so a run
+    that stopped at a failing section resumes there; `only` re-executes the named sections and
+    `force` all of them. `root` holds _config.yml, _toc.yml, book/ and notebooks/ (default: the checkout).
     """
-    from .data import load_fashion_mnist
-    from .runs import load_or_train
-
     root, overrides = Path(root) if root else project_root(), dict(overrides or {})
     get_profile(profile)
     paths = Paths(root)
-    selected = [get_section(name) for name in only] if only else list(SECTIONS)
-    missing = [s for s in SECTIONS if s not in selected and not (paths.executed / s.notebook).exists()]
-    todo = [s for s in SECTIONS if s in selected or s in missing]
-    parameters = {s.name: section_parameters(root, s, profile, overrides) for s in todo}
-    unused = set(overrides) - {name for values in parameters.values() for name in values}
-    if unused:
-        raise ConfigError(f"No selected section has parameter(s) {', '.join(sorted(unused))}. "
-                          f"Sections and their parameters: " + "; ".join(
-                              f"{s.name}: {', '.join(sorted(notebook_defaults(root / 'notebooks' / s.notebook)))}"
-                              for s in todo))
-    configs = list(dict.fromkeys(c for s in todo for c in s.configs(parameters[s.name])))
-    if configs:
-        echo(f"Training or finding {len(configs)} run(s) in the cache ...")
-        data = load_fashion_mnist()
-        for config in configs:
-            load_or_train(config, data=data, progress=progress)
+    if only:
+        selected = [get_section(name) for name in only]
+        sections = [s for s in SECTIONS if s in selected or not (paths.executed / s.notebook).exists()]
+    else:
+        sections = list(SECTIONS)
+    parameters = {s.name: section_parameters(root, s, profile, overrides) for s in sections}
+    if "reproducibility" in parameters:
+        parameters["reproducibility"]["record"] = str(paths.record)
+    _check_overrides_used(root, overrides, parameters)
+    todo = [s for s in sections if force or only or s.name == "reproducibility"
+            or not is_current(paths, s, parameters[s.name])]
+    _train(list(dict.fromkeys(c for s in todo for c in s.configs(parameters[s.name]))), progress, echo)
     for section in todo:
-        if section.name == "reproducibility":
-            parameters[section.name]["record"] = str(paths.record)
         echo(f"Executing {section.notebook} ...")
         seconds = execute_section(paths, section, parameters[section.name])
         _write_record(paths, section, parameters[section.name], seconds)
         echo(f"  {section.name}: {seconds:.1f} s")
+    for section in sections:
+        if section not in todo:
+            echo(f"  {section.name}: up to date, kept")
     echo("Building the site ...")
     started = time.perf_counter()
     index = build_site(root)
     echo(f"  site: {time.perf_counter() - started:.1f} s")
     shutil.rmtree(paths.failed, ignore_errors=True)
     return index
+
+
+def _check_overrides_used(root: Path, overrides: dict, parameters: dict) -> None:
+    unused = set(overrides) - {name for values in parameters.values() for name in values}
+    if unused:
+        known = "; ".join(f"{s.name}: {', '.join(sorted(notebook_defaults(root / 'notebooks' / s.notebook)))}"
+                          for s in SECTIONS)
+        raise ConfigError(f"No selected section has parameter(s) {', '.join(sorted(unused))}. "
+                          f"Sections and their parameters: {known}.")
+
+
+def _train(configs: list[TrainConfig], progress: bool, echo: Callable[[str], None]) -> None:
+    """Every run the sections will read, trained here (with progress bars) or found in the cache."""
+    from .data import load_fashion_mnist
+    from .runs import load_or_train
+
+    if not configs:
+        return
+    echo(f"Training or finding {len(configs)} run(s) in the cache ...")
+    data = load_fashion_mnist()
+    for config in configs:
+        load_or_train(config, data=data, progress=progress)

@@ -173,9 +173,13 @@ def _test_metrics(result: TrainResult, data: FashionMNIST) -> tuple[dict, dict]:
 
 
 def write_run(result: TrainResult, data: FashionMNIST, path: Path) -> None:
-    """Assemble the run under a temporary name, manifest last, then rename it into place."""
+    """Assemble the run under a temporary name, manifest last, then rename it into place.
+
+    The caller holds the run's lock, so leftovers of a writer that was killed can be removed.
+    """
+    for leftover in path.parent.glob(f".tmp-{path.name}-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
     temporary = path.with_name(f".tmp-{path.name}-{os.getpid()}")
-    shutil.rmtree(temporary, ignore_errors=True)
     temporary.mkdir(parents=True)
     test, arrays = _test_metrics(result, data)
     config_record = {"config": result.config.to_dict(), "key": path.name.rsplit("-", 1)[-1],
