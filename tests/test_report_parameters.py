@@ -5,8 +5,8 @@ import pytest
 from fmnist_lib.cli import main
 from fmnist_lib.errors import ConfigError
 from fmnist_lib.profiles import PROFILES, augmentation_configs, baseline_configs, get_profile
-from fmnist_lib.report import (SECTIONS, check_parameters, get_section, notebook_defaults, parse_assignment,
-                               project_root)
+from fmnist_lib.parameters import check_parameters, parse_assignment
+from fmnist_lib.report import SECTIONS, get_section, notebook_defaults, project_root
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -81,7 +81,8 @@ def cmd_runs(args) -> None:
 
 def cmd_report(args) -> None:
     from .profiles import default_profile
-    from .report import parse_assignment, run_report
+    from .parameters import parse_assignment
+    from .report import run_report
 
     overrides = dict(parse_assignment(text) for text in args.parameter)
     profile = args.profile or default_profile()

@@ -19,10 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from . import __version__
-from .config import DEVICES, TrainConfig
+from .config import TrainConfig
 from .errors import ConfigError, FmnistError
-from .models import check_model_name
+from .parameters import check_parameters
 from .profiles import augmentation_configs, baseline_configs, get_profile
 
 
@@ -37,77 +39,6 @@ def project_root() -> Path:
             return candidate
     raise ReportError("The report needs the project's source checkout (with _config.yml and notebooks/); "
                       "run it from there.")
-
-
-# ---- parameters -------------------------------------------------------------------------------
-
-def _positive_int(name: str, value, *, optional: bool = False, limit: int | None = None):
-    if value is None and optional:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1 or (limit and value > limit):
-        bound = f" and at most {limit}" if limit else ""
-        raise ConfigError(f"Parameter {name} must be a whole number >= 1{bound}"
-                          f"{' or None' if optional else ''}, got {value!r}.")
-
-
-def _models(name: str, value):
-    if not isinstance(value, (list, tuple)) or not value:
-        raise ConfigError(f"Parameter {name} must be a non-empty list of model names, got {value!r}.")
-    for model in value:
-        check_model_name(model)
-
-
-def _cam_method(name: str, value):
-    from .explain import CAM_METHODS
-
-    if value not in CAM_METHODS:
-        raise ConfigError(f"Unknown CAM method {value!r}. Choose one of: {', '.join(CAM_METHODS)}.")
-
-
-def _device(name: str, value):
-    if value not in DEVICES:
-        raise ConfigError(f"Unknown device {value!r}. Choose one of: {', '.join(DEVICES)}.")
-
-
-def _seed(name: str, value):
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-        raise ConfigError(f"Parameter {name} must be a whole number >= 0, got {value!r}.")
-
-
-PARAMETER_CHECKS: dict[str, Callable] = {
-    "profile": lambda name, value: get_profile(value),
-    "model": lambda name, value: check_model_name(value),
-    "models": _models,
-    "epochs": lambda name, value: _positive_int(name, value, optional=True),
-    "train_subset": lambda name, value: _positive_int(name, value, optional=True),
-    "seed": _seed,
-    "device": _device,
-    "n_cases": lambda name, value: _positive_int(name, value, limit=64),
-    "n_neighbours": lambda name, value: _positive_int(name, value, limit=20),
-    "cam_method": _cam_method,
-    "record": lambda name, value: None,
-}
-
-
-def check_parameters(section: str, **values) -> dict:
-    """Validate a notebook's parameter values (its first call); returns them unchanged."""
-    for name, value in values.items():
-        if name not in PARAMETER_CHECKS:
-            raise ConfigError(f"Section {section} has no parameter {name!r}.")
-        PARAMETER_CHECKS[name](name, value)
-    return values
-
-
-def parse_assignment(text: str) -> tuple[str, object]:
-    """'name=value' from the command line; the value is read as a Python literal (data, never code), else a string."""
-    name, sep, raw = text.partition("=")
-    if not sep or not name.strip().isidentifier():
-        raise ConfigError(f"-p expects name=value (for example -p n_cases=12), got {text!r}.")
-    try:
-        value = ast.literal_eval(raw)
-    except (ValueError, SyntaxError):
-        value = raw
-    return name.strip(), value
 
 
 # ---- sections ---------------------------------------------------------------------------------
@@ -282,7 +213,21 @@ def run_report(profile: str, *, only: list[str] | None = None, overrides: dict |
     that stopped at a failing section resumes there; `only` re-executes the named sections and
     `force` all of them. `root` holds _config.yml, _toc.yml, book/ and notebooks/ (default: the checkout).
     """
-    root, overrides = Path(root) if root else project_root(), dict(overrides or {})
+    root = Path(root) if root else project_root()
+    (root / "build").mkdir(exist_ok=True)
+    lock = FileLock(root / "build" / ".report.lock")
+    try:
+        lock.acquire(timeout=0.5)
+    except Timeout:
+        echo("Another report is running in this checkout; waiting for it to finish ...")
+        lock.acquire()
+    try:
+        return _run_report(root, profile, only, dict(overrides or {}), force, progress, echo)
+    finally:
+        lock.release()
+
+
+def _run_report(root: Path, profile: str, only, overrides: dict, force: bool, progress: bool, echo) -> Path:
     get_profile(profile)
     paths = Paths(root)
     if only:
