@@ -222,3 +222,11 @@ def test_diffuse_claim_rule():
     assert not diffuse_claim(cams, entropies[::-1])["supported"]
     cams[0] = 0
     assert diffuse_claim(cams, entropies)["n_all_zero_cams"] == 1
+
+
+def test_claim_verdict_words():
+    from fmnist_lib.explain import claim_verdict
+
+    assert claim_verdict({"n_errors": 40, "supported": True}) == "supported by these data"
+    assert claim_verdict({"n": 40, "supported": False}) == "not supported by these data"
+    assert claim_verdict({"n_errors": 9, "supported": False}).startswith("not testable here (only 9")

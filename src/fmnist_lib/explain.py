@@ -283,3 +283,11 @@ def diffuse_claim(cams: np.ndarray, entropies: np.ndarray, images=None, alpha: f
         area = object_mask(images).mean(axis=(1, 2))[keep]  # (n,)
         result["rho_entropy_object_area"] = _spearman(entropy, area) if enough else np.nan
     return result
+
+
+def claim_verdict(result: dict, min_n: int = 10) -> str:
+    """A claim's result in plain words: supported, not supported, or too few qualifying errors to test."""
+    n = result.get("n_errors", result.get("n", 0))
+    if n < min_n:
+        return f"not testable here (only {n} qualifying errors, fewer than {min_n})"
+    return "supported by these data" if result["supported"] else "not supported by these data"

@@ -52,10 +52,9 @@ PROFILES = {
               "ResNet-18 for 2 epochs on 10,000 images, so their numbers show where short training gets them, "
               "not converged accuracy; on a CPU with bfloat16 instructions every model trains with bfloat16 "
               "autocast, which roughly halves the custom CNN's time (the runs table of the reproducibility page "
-              "shows the precision used); Grad-CAM statistics on 2,000 test images"),
+              "shows the precision used)"),
         epochs={"custom_cnn": 15, **{name: 2 for name in LARGE_MODELS}},
         train_subset={name: 10_000 for name in LARGE_MODELS},
-        explain_images=2_000,
         precision="fast",
     ),
     "smoke": Profile(
