@@ -168,6 +168,14 @@ def _source_sha256(root: Path, section: Section) -> str:
     return hashlib.sha256((root / "notebooks" / section.notebook).read_bytes()).hexdigest()
 
 
+def library_fingerprint() -> str:
+    """SHA-256 of the library's source: a page executed by other code is not current, whatever its version says."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _read_record(paths: Paths) -> dict:
     try:
         return json.loads(paths.record.read_text())
@@ -178,18 +186,19 @@ def _read_record(paths: Paths) -> dict:
 def _write_record(paths: Paths, section: Section, parameters: dict, seconds: float) -> None:
     record = _read_record(paths)
     record[section.name] = {"notebook": section.notebook, "parameters": parameters, "seconds": round(seconds, 1),
-                            "source_sha256": _source_sha256(paths.root, section), "library": __version__}
+                            "source_sha256": _source_sha256(paths.root, section), "library": __version__,
+                            "library_sha256": library_fingerprint()}
     temporary = paths.record.with_suffix(".tmp")
     temporary.write_text(json.dumps(record, indent=2))
     os.replace(temporary, paths.record)
 
 
 def is_current(paths: Paths, section: Section, parameters: dict) -> bool:
-    """Executed already, from the same notebook source, parameters and library version: no need to run again."""
+    """Executed already, from the same notebook source, parameters and library code: no need to run again."""
     entry = _read_record(paths).get(section.name, {})
     return ((paths.executed / section.notebook).exists() and entry.get("parameters") == parameters
             and entry.get("source_sha256") == _source_sha256(paths.root, section)
-            and entry.get("library") == __version__)
+            and entry.get("library_sha256") == library_fingerprint())
 
 
 def build_site(root: Path) -> Path:
