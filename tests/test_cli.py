@@ -59,3 +59,11 @@ def test_console_script_installed():
     assert result.returncode == 2 and "Traceback" not in result.stderr and "epochs" in result.stderr
     help_text = subprocess.run([sys.executable, "-m", "fmnist_lib.cli", "train", "--help"], capture_output=True, text=True)
     assert "--train-subset" in help_text.stdout
+
+
+def test_report_root_without_sources_names_what_is_missing(capsys, tmp_path):
+    (tmp_path / "_config.yml").write_text("title: x\n")
+    assert main(["report", "--profile", "smoke", "--root", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "lacks _toc.yml, book, notebooks" in err and "Traceback" not in err
+    assert not (tmp_path / "build").exists()  # nothing was started

@@ -233,3 +233,183 @@ def test_no_figure_left_registered_with_pyplot():
     fig = plots.metric_bars(pd.DataFrame({"model": ["a"], "loss": [0.3]}), "loss")
     assert plt.get_fignums() == []
     plt.close(fig)
+
+
+# ---- statistics figures -------------------------------------------------------------------------
+
+def test_seed_points_one_point_per_run_and_mean_sd():
+    runs = pd.DataFrame({"arm": ["base"] * 3 + ["aug"] * 3, "test acc %": [90.0, 91.0, 92.0, 92.0, 92.5, 93.0]})
+    before = runs.copy()
+    fig = plots.seed_points(runs, x="arm", y="test acc %", order=["base", "aug"])
+    ax = fig.axes[0]
+    points = [c for c in ax.collections if len(c.get_offsets()) == 3]
+    assert len(points) == 2 and sorted(points[0].get_offsets()[:, 1]) == [90.0, 91.0, 92.0]
+    means = [line for line in ax.lines if line.get_marker() == "D"][0]
+    assert list(means.get_ydata()) == pytest.approx([91.0, 92.5])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["one run (seed)", "mean ± sd"]
+    pd.testing.assert_frame_equal(runs, before)
+    assert renders(fig)
+    plt.close(fig)
+    with pytest.raises(ValueError, match=r"order lacks group\(s\) \['aug'\]"):
+        plots.seed_points(runs, x="arm", y="test acc %", order=["base"])
+    with pytest.raises(ValueError, match="lacks column"):
+        plots.seed_points(runs, x="arm", y="loss")
+
+
+def test_p_value_heatmap_stars_below_alpha():
+    names = ["A", "B", "C"]
+    matrix = pd.DataFrame([[np.nan, 0.0, 0.2], [0.0, np.nan, 0.04], [0.2, 0.04, np.nan]], index=names,
+                          columns=names)
+    before = matrix.copy()
+    fig = plots.p_value_heatmap(matrix)
+    annotations = sorted(t.get_text() for t in fig.axes[0].texts)
+    assert annotations == sorted(["<1e-4*", "<1e-4*", "0.2", "0.2", "0.04*", "0.04*"])
+    assert "C" in texts(fig) and renders(fig)
+    pd.testing.assert_frame_equal(matrix, before)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="square"):
+        plots.p_value_heatmap(matrix.iloc[:2])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        plots.p_value_heatmap(matrix * 10)
+
+
+def test_risk_coverage_plot_thins_each_curve():
+    coverage = np.arange(1, 1001) / 1000
+    curves = pd.concat([pd.DataFrame({"model": model, "signal": signal, "coverage": coverage,
+                                      "risk": np.linspace(0.0, 0.1, 1000)})
+                        for model in ("a", "b") for signal in ("confidence", "entropy")], ignore_index=True)
+    fig = plots.risk_coverage_plot(curves, max_points=50)
+    assert len(fig.axes) == 2 and [ax.get_title() for ax in fig.axes] == ["a", "b"]
+    lines = fig.axes[0].lines
+    assert len(lines) == 2 and all(len(line.get_xdata()) == 50 for line in lines)
+    assert lines[0].get_xdata()[-1] == 100 and lines[0].get_ydata()[-1] == pytest.approx(10)  # the end is kept
+    assert renders(fig)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="risk"):
+        plots.risk_coverage_plot(curves.drop(columns="risk"))
+
+
+def test_image_gallery_rows_titles_and_flags():
+    pictures = images(5)
+    before = pictures.copy()
+    fig = plots.image_gallery(pictures, titles=[f"t{i}" for i in range(5)], captions=[f"c{i}" for i in range(5)],
+                              columns=3, flagged=[False, True, False, False, False], flag_label="suspect")
+    assert len(fig.axes) == 6 and not fig.axes[5].axison  # 2 rows of 3, the last panel empty
+    assert fig.axes[4].get_title() == "t4" and fig.axes[4].get_xlabel() == "c4"
+    assert fig.axes[1].spines["top"].get_visible() and not fig.axes[0].spines["top"].get_visible()
+    assert "red frame: suspect" in fig._suptitle.get_text()
+    assert np.array_equal(pictures, before) and renders(fig)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="titles has 2 entries but there are 5 images"):
+        plots.image_gallery(pictures, titles=["a", "b"])
+    with pytest.raises(ValueError, match="non-empty"):
+        plots.image_gallery(images(0), titles=[])
+
+
+# ---- stress-test figures ------------------------------------------------------------------------
+
+def stress_errors():
+    rows = [{"model": m, "corruption": "clean", "severity": 0, "error": 0.05 + 0.01 * i} for i, m in enumerate(MODELS)]
+    rows += [{"model": m, "corruption": c, "severity": s, "error": 0.05 + 0.1 * s + 0.01 * i}
+             for i, m in enumerate(MODELS) for c in ("gaussian_noise", "contrast", "hflip") for s in (1, 2, 3)]
+    return pd.DataFrame(rows)
+
+
+def test_severity_curves_one_panel_per_corruption():
+    errors = stress_errors()
+    before = errors.copy()
+    fig = plots.severity_curves(errors, columns=2)
+    visible = [ax for ax in fig.axes if ax.axison]
+    assert len(visible) == 3 and [ax.get_title() for ax in visible] == ["gaussian noise", "contrast", "hflip"]
+    line = visible[0].get_lines()[0]
+    assert list(line.get_xdata()) == [0, 1, 2, 3] and line.get_ydata()[0] == pytest.approx(5)  # clean error, in %
+    assert len(visible[0].get_lines()) == len(MODELS) and "error (%)" in texts(fig)
+    pd.testing.assert_frame_equal(errors, before)
+    assert renders(fig)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="no corrupted"):
+        plots.severity_curves(errors[errors.corruption == "clean"])
+    with pytest.raises(ValueError, match="severity"):
+        plots.severity_curves(errors.drop(columns="severity"))
+
+
+def test_ce_heatmap_annotates_every_cell():
+    ce = pd.DataFrame({"model": ["a", "a", "b", "b"], "corruption": ["jpeg", "hflip"] * 2, "CE": [100, 100, 80, 150]})
+    fig = plots.ce_heatmap(ce, reference="a")
+    ax = fig.axes[0]
+    assert sorted(t.get_text() for t in ax.texts) == ["100", "100", "150", "80"]
+    assert "% of a" in fig.axes[1].get_ylabel() and renders(fig)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="relative CE"):
+        plots.ce_heatmap(ce, column="relative CE")
+
+
+def test_corruption_grid_rows_and_columns():
+    grid = RNG.random((2, 3, 28, 28))
+    fig = plots.corruption_grid(grid, ["contrast", "hflip"], (1, 5))
+    assert len(fig.axes) == 6 and fig.axes[0].get_title() == "clean" and fig.axes[2].get_title() == "severity 5"
+    assert fig.axes[3].get_ylabel() == "hflip" and renders(fig)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="names and severities"):
+        plots.corruption_grid(grid, ["contrast"], (1, 5))
+
+
+def reliability(n_bins=15):
+    edges = np.arange(n_bins + 1) / n_bins
+    counts = np.r_[np.zeros(n_bins - 5, int), [5, 10, 20, 40, 100]]
+    with np.errstate(invalid="ignore"):
+        return pd.DataFrame({"lower": edges[:-1], "upper": edges[1:], "confidence": np.where(counts, edges[1:] - 0.03, np.nan),
+                             "accuracy": np.where(counts, edges[1:] - 0.1, np.nan), "count": counts})
+
+
+def test_reliability_diagrams_one_panel_per_model():
+    tables = {"A": reliability(), "B": reliability()}
+    fig = plots.reliability_diagrams(tables, {"A": 0.0123})
+    assert len(fig.axes) == 2 and "ECE 1.23 %" in fig.axes[0].get_title() and fig.axes[1].get_title() == "B"
+    heights = sorted(p.get_height() for p in fig.axes[0].patches if p.get_fill())
+    assert len(heights) == 5 and heights[-1] == pytest.approx(90)  # accuracy of the filled bins, in %
+    assert renders(fig)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="count"):
+        plots.reliability_diagrams({"A": reliability().drop(columns="count")})
+
+
+def test_calibration_shift_before_and_after():
+    frame = pd.DataFrame({"model": ["a"] * 3 + ["b"] * 3, "severity": [0, 1, 2] * 2, "accuracy": 0.9,
+                          "ECE": [0.01, 0.05, 0.1] * 2, "ECE scaled": [0.01, 0.03, 0.08] * 2})
+    fig = plots.calibration_shift(frame)
+    assert len(fig.axes) == 2 and len(fig.axes[0].get_lines()) == 2
+    assert list(fig.axes[1].get_lines()[0].get_ydata()) == pytest.approx([1, 3, 8]) and renders(fig)
+    plt.close(fig)
+
+
+def randomisation_table(steps=4):
+    return pd.DataFrame({"step": range(steps), "randomised": ["none"] + [f"layer {i}" for i in range(1, steps)],
+                         "median rho": np.linspace(1, 0.1, steps), "q25": np.linspace(1, 0, steps),
+                         "q75": np.linspace(1, 0.2, steps)})
+
+
+def test_randomisation_curves_and_maps():
+    fig = plots.randomisation_curves({"A": randomisation_table(), "B": randomisation_table(5)}, {"A": 0.2})
+    assert len(fig.axes) == 2 and [t.get_text() for t in fig.axes[1].get_xticklabels()][-1] == "layer 4"
+    assert any(line.get_linestyle() == "--" for line in fig.axes[0].get_lines())  # the different-images floor
+    assert renders(fig)
+    plt.close(fig)
+    pictures, maps = images(2, np.float32) / 255, RNG.random((3, 2, 28, 28))
+    fig = plots.randomisation_maps(pictures, maps, ["none", "output layer", "block 1"])
+    assert len(fig.axes) == 2 * 3 + 1 and fig.axes[1].get_title() == "output layer" and renders(fig)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="steps"):
+        plots.randomisation_maps(pictures, maps, ["none"])
+
+
+def test_deletion_curves_one_line_per_method():
+    table = pd.DataFrame({"method": ["gradcam"] * 3 + ["random"] * 3, "fraction": [0, 0.5, 1] * 2,
+                          "probability": [0.9, 0.3, 0.1, 0.9, 0.6, 0.1]})
+    fig = plots.deletion_curves({"A": table})
+    ax = fig.axes[0]
+    assert len(ax.get_lines()) == 2 and list(ax.get_lines()[0].get_xdata()) == [0, 50, 100]
+    assert ax.get_legend() is not None and renders(fig)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="empty"):
+        plots.deletion_curves({})

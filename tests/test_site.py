@@ -9,9 +9,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from fmnist_lib.corruptions import CORRUPTIONS
 from fmnist_lib.errors import FmnistError
+from fmnist_lib.profiles import augmentation_configs, baseline_configs, get_profile, headline_seed_configs
 from fmnist_lib.report import SECTIONS, project_root, run_report
-from fmnist_lib.runs import list_runs
+from fmnist_lib.runs import list_runs, run_name
 
 ROOT = project_root()
 ARTIFACTS = ROOT / "build" / "test-artifacts"  # screenshots of every page, kept for inspection
@@ -83,15 +85,34 @@ def test_glued_numbers_equal_the_runs(site):
     runs = list_runs(cache).set_index("run")
     executed = root / "build" / "executed"
     baselines = glued(executed / "01_baselines.ipynb")
-    assert float(baselines["baselines_best_acc"]) == pytest.approx(runs.test_acc.max(), abs=0.006)
+    models = ["custom_cnn", "vgg16", "vgg19", "resnet18"]
+    baseline_runs = runs.loc[[run_name(config) for config in baseline_configs("smoke", models).values()]]
+    assert float(baselines["baselines_best_acc"]) == pytest.approx(baseline_runs.test_acc.max(), abs=0.006)
     failures = glued(executed / "02_failures.ipynb")
-    custom = runs[(runs.model == "custom_cnn") & ~runs.augment.astype(bool)]
-    assert int(failures["failures_n_errors"]) == int(custom.test_errors.iloc[0])
+    custom = runs.loc[run_name(baseline_configs("smoke", ["custom_cnn"])["custom_cnn"])]
+    assert int(failures["failures_n_errors"]) == int(custom.test_errors)
     augmentation = glued(executed / "04_augmentation.ipynb")
-    augmented = runs[runs.augment.astype(bool)]
-    assert float(augmentation["augmentation_aug_acc"]) == pytest.approx(augmented.test_acc.iloc[0], abs=0.006)
+    augmented = runs.loc[run_name(augmentation_configs("smoke", "custom_cnn")[1])]
+    assert float(augmentation["augmentation_aug_acc"]) == pytest.approx(augmented.test_acc, abs=0.006)
     html = (root / "_build" / "html" / "build" / "executed" / "02_failures.html").read_text()
     assert f"{int(failures['failures_n_errors']):,}" in html
+
+
+def test_statistics_glue_equals_the_seed_runs(site):
+    root, cache, _ = site
+    runs = list_runs(cache).set_index("run")
+    statistics = glued(root / "build" / "executed" / "09_statistics.ipynb")
+    seed_runs = runs.loc[[run_name(config) for config in headline_seed_configs("smoke", "custom_cnn")]]
+    assert int(statistics["statistics_custom_runs"]) == len(seed_runs) == 2
+    assert float(statistics["statistics_custom_mean"]) == pytest.approx(seed_runs.test_acc.mean(), abs=0.006)
+    assert float(statistics["statistics_custom_sd"]) == pytest.approx(seed_runs.test_acc.std(ddof=1), abs=0.01)
+    assert int(statistics["statistics_n_pairs"]) == 6 and 0 <= int(statistics["statistics_n_significant"]) <= 6
+    failures = glued(root / "build" / "executed" / "02_failures.ipynb")
+    assert "of the 2 seed runs" in failures["failures_uncertain_persistence"]
+    pages = root / "_build" / "html" / "build" / "executed"
+    assert "candidates for a person to judge" in (pages / "09_statistics.html").read_text()
+    for page in ("01_baselines", "02_failures", "04_augmentation"):
+        assert 'href="09_statistics.html' in (pages / f"{page}.html").read_text(), page
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make browser)")
@@ -157,3 +178,16 @@ def test_failing_cell_names_notebook_and_cell_and_the_rerun_resumes(site):
     assert "  baselines: up to date, kept" in lines  # resumed: only what failed, and what follows, runs
     assert "Executing 02_failures.ipynb ..." in lines and "Executing 01_baselines.ipynb ..." not in lines
     assert not (root / "build" / "failed").exists()
+
+
+def test_stress_pages_state_their_subsets_and_qualify_the_heatmaps(site):
+    root, _, _ = site
+    executed, pages = root / "build" / "executed", root / "_build" / "html" / "build" / "executed"
+    robust = glued(executed / "07_robustness.ipynb")
+    assert int(robust["robust_n_corruptions"]) == len(CORRUPTIONS)
+    assert f"Custom CNN {get_profile('smoke').stress_images['custom_cnn']:,}" in robust["robust_budget"]
+    assert "Custom CNN (augmented)" in (pages / "07_robustness.html").read_text()
+    saliency = glued(executed / "08_saliency_checks.ipynb")
+    explained = (pages / "03_explainability.html").read_text()  # the explainability page states the check's outcome
+    assert 'href="08_saliency_checks.html' in explained
+    assert f"{float(saliency['saliency_custom_final_rho']):.2f}" in explained

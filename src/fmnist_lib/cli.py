@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 import signal
 import sys
 from dataclasses import fields
+from pathlib import Path
 
 import pandas as pd
 
@@ -87,8 +89,54 @@ def cmd_report(args) -> None:
     overrides = dict(parse_assignment(text) for text in args.parameter)
     profile = args.profile or default_profile()
     print(f"Report, profile {profile}", flush=True)
-    index = run_report(profile, only=args.only, overrides=overrides, force=args.force, progress=not args.quiet)
+    index = run_report(profile, only=args.only, overrides=overrides, force=args.force, progress=not args.quiet,
+                       root=args.root)
     print(f"Site: {index}")
+
+
+def _shell_word(text: str) -> str:
+    """`text` as one word for a shell, quoted only when it must be (double quotes read best for -p values)."""
+    if shlex.quote(text) == text:
+        return text
+    return f'"{text}"' if not set(text) & set('"$`\\!') else shlex.quote(text)
+
+
+def cmd_sweep(args) -> None:
+    from .executors import DaskExecutor, LocalExecutor, check_cluster_choice
+    from .parameters import parse_assignment
+    from .profiles import default_profile
+    from .report import report_configs
+    from .sweep import plan_sweep, plan_table, run_sweep
+
+    distributed = bool(args.scheduler) or args.workers is not None
+    if distributed:  # before any work
+        check_cluster_choice(args.scheduler, args.workers, args.gpus_per_run or 0, args.threads_per_run)
+    overrides = dict(parse_assignment(text) for text in args.parameter)
+    profile = args.profile or default_profile()
+    cache_dir = Path(args.cache_dir or default_cache_dir()).resolve()
+    configs = report_configs(profile, overrides=overrides)
+    report = " ".join(["fmnist report --profile", _shell_word(profile),
+                       *(f"-p {_shell_word(text)}" for text in args.parameter)])
+    if cache_dir != Path(default_cache_dir()).resolve():
+        report = f"FMNIST_CACHE_DIR={_shell_word(str(cache_dir))} {report}"
+    if args.dry_run:
+        print(f"The runs that `{report}` reads (dry run: nothing is trained or written):")
+        print(plan_table(plan_sweep(configs, cache_dir)))
+        return
+    if not distributed:
+        executor = LocalExecutor(progress=not args.quiet)
+    else:
+        logging.getLogger("distributed").setLevel(logging.ERROR)  # the sweep reports each run; Dask's chatter hides it
+        gpus = args.gpus_per_run
+        if gpus is None:  # runs on CUDA reserve one GPU each unless told otherwise
+            gpus = int(any(config.resolved().device == "cuda" for config in configs))
+        executor = DaskExecutor(args.scheduler, args.workers, gpus_per_run=gpus, threads_per_run=args.threads_per_run)
+    with executor:
+        warning = executor.gpu_warning() if isinstance(executor, DaskExecutor) else None
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
+        run_sweep(configs, executor, cache_dir, progress=not args.quiet)
+    print(f"Every run of the report is cached; `{report}` trains nothing.")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,7 +181,32 @@ def build_parser() -> argparse.ArgumentParser:
                      help="re-execute every section (by default, sections executed with the same notebook and "
                           "parameters are kept, so a stopped run resumes where it stopped)")
     rep.add_argument("--quiet", action="store_true", help="no training progress bars")
+    rep.add_argument("--root", help="build from a copy of the sources in this folder (with _config.yml, _toc.yml, "
+                                    "book/ and notebooks/; default: this checkout)")
     rep.set_defaults(func=cmd_report)
+
+    sw = commands.add_parser("sweep", help="train every run the report needs, here or on a Dask cluster",
+                             description="Train every run the report reads (the profile and -p decide which) into "
+                                         "the results cache: here one after another, on a local Dask cluster "
+                                         "(--workers N) or on an existing one (--scheduler ADDRESS). Runs already "
+                                         "cached are skipped; afterwards `fmnist report` trains nothing.")
+    sw.add_argument("--profile", help="full, cpu or smoke (default: full with a CUDA GPU, else cpu)")
+    sw.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
+                    help="set a notebook parameter, as for `fmnist report` (repeatable)")
+    sw.add_argument("--dry-run", action="store_true",
+                    help="list the runs, their estimated cost and which are cached; train nothing")
+    sw.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786")
+    sw.add_argument("--workers", type=whole_number, metavar="N",
+                    help="start a Dask cluster of N worker processes on this machine")
+    sw.add_argument("--gpus-per-run", type=whole_number, metavar="N",
+                    help="Dask worker resource GPU each run reserves (default 1 for runs on CUDA, else 0 = none)")
+    sw.add_argument("--threads-per-run", type=whole_number, metavar="N",
+                    help="torch CPU threads per run on Dask workers (default: the cores shared among --workers; "
+                         "on an existing cluster, the workers' own setting)")
+    sw.add_argument("--cache-dir", help="results cache, the same absolute path on every worker "
+                                        "(default $FMNIST_CACHE_DIR or runs/)")
+    sw.add_argument("--quiet", action="store_true", help="no progress bars")
+    sw.set_defaults(func=cmd_sweep)
     return parser
 
 

@@ -18,6 +18,8 @@ from .models import check_model_name
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16")
 N_TRAIN_TOTAL = 60_000
+# Fields added after runs were cached: left out of to_dict() while None, so those runs keep their keys.
+OMITTED_WHEN_NONE = ("folds", "fold")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class TrainConfig:
     val_size: int = 10_000
     train_subset: int | None = None  # use only the first N images of the shuffled training split
     augment: bool = False  # horizontal flip p=0.5 + rotation +-10 degrees, training images only
+    folds: int | None = None  # k-fold cross-validation: the training split (after train_subset) cut into k parts
+    fold: int | None = None  # with folds: the part held out (0..folds-1); the model trains on the others
     device: str = "auto"  # auto = CUDA, then MPS, then CPU
     precision: str = "auto"  # auto = bf16 autocast on CUDA, fp32 elsewhere
 
@@ -55,6 +59,7 @@ class TrainConfig:
                     f"train_subset {self.train_subset:,} exceeds the {self.n_train_available:,} training images "
                     "of the split; use a smaller number or leave it out for all of them."
                 )
+        self._check_folds()
         for name in ("lr", "momentum", "weight_decay"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (name == "lr" and value == 0):
@@ -66,13 +71,29 @@ class TrainConfig:
         if self.precision not in PRECISIONS:
             raise ConfigError(f"Unknown precision {self.precision!r}. Choose one of: {', '.join(PRECISIONS)}.")
 
+    def _check_folds(self) -> None:
+        if (self.folds is None) != (self.fold is None):
+            raise ConfigError("folds and fold go together: give both (cross-validation) or neither.")
+        if self.folds is None:
+            return
+        pool = self.train_subset or self.n_train_available
+        if not _is_int(self.folds) or not 2 <= self.folds <= pool:
+            raise ConfigError(f"folds must be a whole number from 2 to {pool:,} (the training images), got {self.folds!r}.")
+        if not _is_int(self.fold) or not 0 <= self.fold < self.folds:
+            raise ConfigError(f"fold must be a whole number from 0 to {self.folds - 1}, got {self.fold!r}.")
+
     @property
     def n_train_available(self) -> int:
         return N_TRAIN_TOTAL - self.val_size
 
     @property
     def n_train(self) -> int:
-        return self.train_subset or self.n_train_available
+        """Images the model trains on: the split (or its subset) less a held-out fold, if any."""
+        pool = self.train_subset or self.n_train_available
+        if self.folds is None:
+            return pool
+        held_out = pool // self.folds + (self.fold < pool % self.folds)  # torch.tensor_split's part sizes
+        return pool - held_out
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":
@@ -84,7 +105,9 @@ class TrainConfig:
         return cls(**values)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """Plain values; fields of OMITTED_WHEN_NONE are left out while unset, keeping older run keys stable."""
+        values = dataclasses.asdict(self)
+        return {name: value for name, value in values.items() if not (name in OMITTED_WHEN_NONE and value is None)}
 
     def resolved(self) -> "TrainConfig":
         """The same config with device and precision made concrete (what the cache key hashes)."""

@@ -205,6 +205,17 @@ def split_indices(n_total: int = 60_000, n_val: int = 10_000, seed: int = 56) ->
     return order[: n_total - n_val], order[n_total - n_val:]
 
 
+def fold_partition(index: torch.Tensor, folds: int, fold: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(kept, held out): `index` cut into `folds` consecutive parts, part `fold` held out.
+
+    Consecutive parts of the already shuffled training split are random folds;
+    their sizes differ by at most one (torch.tensor_split).
+    """
+    parts = torch.tensor_split(index, folds)
+    kept = torch.cat([part for number, part in enumerate(parts) if number != fold])
+    return kept, parts[fold]
+
+
 def pixel_stats(images: torch.Tensor) -> tuple[float, float]:
     """Mean and standard deviation of the pixels scaled to [0, 1] (one channel)."""
     pixels = images.to(torch.float64).div(255)

@@ -1,4 +1,6 @@
-"""Class activation maps (the only door to `pytorch_grad_cam`) and region statistics that test claims about them.
+"""Class activation maps and region statistics that test claims about them.
+
+With `saliency` (sanity and faithfulness checks of these maps), the only module importing `pytorch_grad_cam`.
 
 A CAM here is a (28, 28) float map in [0, 1] over the input pixels. Region
 statistics measure where its *mass* (sum of values) lies relative to the

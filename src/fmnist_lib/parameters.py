@@ -58,7 +58,9 @@ PARAMETER_CHECKS: dict[str, Callable] = {
     "device": _device,
     "n_cases": lambda name, value: _positive_int(name, value, limit=64),
     "n_neighbours": lambda name, value: _positive_int(name, value, limit=20),
+    "n_suspects": lambda name, value: _positive_int(name, value, limit=64),
     "cam_method": _cam_method,
+    "n_images": lambda name, value: _positive_int(name, value, optional=True, limit=10_000),
     "record": lambda name, value: None,
 }
 

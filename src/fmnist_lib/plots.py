@@ -309,3 +309,300 @@ def metric_bars(table: pd.DataFrame, value: str, error: str | None = None, by: s
     ax.set(title=title or f"{value} by {by}", xlabel=by, ylabel=f"{value} (%)" if percent else value)
     ax.grid(False, axis="x")
     return fig
+
+
+# ---- stress tests: corruptions, calibration, saliency checks ------------------------------------
+
+ERROR_COLUMNS = ("model", "corruption", "severity", "error")
+RELIABILITY_COLUMNS = ("lower", "upper", "confidence", "accuracy", "count")
+RANDOMISATION_COLUMNS = ("step", "randomised", "median rho", "q25", "q75")
+DELETION_COLUMNS = ("method", "fraction", "probability")
+
+
+def _panel_grid(fig: Figure, n: int, columns: int, **kwargs) -> np.ndarray:
+    """n axes in rows of `columns`, the unused ones switched off; returned flat."""
+    rows = -(-n // columns)
+    axes = fig.subplots(rows, columns, squeeze=False, **kwargs).ravel()
+    for ax in axes[n:]:
+        ax.set_axis_off()
+    return axes[:n]
+
+
+def _nonempty(frame: pd.DataFrame, columns, what: str) -> None:
+    _check_columns(frame, columns, what)
+    if frame.empty:
+        raise ValueError(f"{what} is empty.")
+
+
+@_styled
+def severity_curves(errors: pd.DataFrame, columns: int = 5) -> Figure:
+    """Error (%) against severity, one panel per corruption, one line per model; severity 0 is the clean error."""
+    _nonempty(errors, ERROR_COLUMNS, "errors")
+    clean = errors[errors.corruption == "clean"]
+    corruptions = [c for c in dict.fromkeys(errors.corruption) if c != "clean"]
+    if not corruptions:
+        raise ValueError("errors holds no corrupted condition (only 'clean').")
+    fig = _new_figure(2.6 * columns, 2.3 * -(-len(corruptions) // columns) + 0.6)
+    axes = _panel_grid(fig, len(corruptions), columns, sharex=True, sharey=True)
+    for ax, corruption in zip(axes, corruptions):
+        for index, (model, rows) in enumerate(pd.concat([clean, errors[errors.corruption == corruption]])
+                                               .sort_values("severity").groupby("model", sort=False)):
+            ax.plot(rows.severity, 100 * rows.error, marker="o", markersize=3, color=f"C{index}", label=model)
+        ax.set_title(corruption.replace("_", " "))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for ax in axes[::columns]:
+        ax.set_ylabel("error (%)")
+    for ax in axes[-columns:]:
+        ax.set_xlabel("severity (0 = clean)")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=min(6, errors.model.nunique()))
+    fig.suptitle("Test error as corruption severity grows")
+    return fig
+
+
+@_styled
+def ce_heatmap(ce: pd.DataFrame, column: str = "CE", reference: str = "the reference") -> Figure:
+    """Corruption errors (rows corruption, columns model) in %, centred on 100 = as good as the reference."""
+    _nonempty(ce, ("model", "corruption", column), "ce")
+    table = ce.pivot(index="corruption", columns="model", values=column)
+    table = table.loc[list(dict.fromkeys(ce.corruption)), list(dict.fromkeys(ce.model))]
+    table.index = [name.replace("_", " ") for name in table.index]
+    fig = _new_figure(1.6 * table.shape[1] + 3.2, 0.42 * table.shape[0] + 1.6)
+    ax = fig.subplots()
+    sns.heatmap(table, annot=True, fmt=".0f", cmap="RdBu_r", center=100, vmin=0, vmax=200, ax=ax,
+                annot_kws={"fontsize": 8}, cbar_kws={"label": f"{column} (% of {reference}; 200 and above alike)"})
+    ax.set(title=f"{column} per corruption: below 100 beats {reference}", xlabel="model", ylabel="corruption")
+    ax.tick_params(axis="y", labelrotation=0)
+    return fig
+
+
+@_styled
+def corruption_grid(grid, names, severities) -> Figure:
+    """One image under every corruption (row) and severity (column 0 clean): `grid` (C, 1 + S, 28, 28) in [0, 1]."""
+    grid = _image_stack(grid, "grid", ndim=4)
+    if grid.shape[:2] != (len(names), len(severities) + 1):
+        raise ValueError(f"grid must be ({len(names)} corruptions, {len(severities) + 1} columns, H, W) for the "
+                         f"names and severities given, got {grid.shape}.")
+    fig = _new_figure(1.1 * grid.shape[1] + 1.4, 1.1 * grid.shape[0] + 0.4)
+    axes = fig.subplots(*grid.shape[:2], squeeze=False)
+    for row, name in enumerate(names):
+        for column, ax in enumerate(axes[row]):
+            _show_image(ax, grid[row, column].astype(np.float32).clip(0, 1),
+                        (["clean"] + [f"severity {s}" for s in severities])[column] if row == 0 else None)
+        axes[row, 0].set_ylabel(name.replace("_", " "), rotation=0, ha="right", va="center")
+    return fig
+
+
+@_styled
+def reliability_diagrams(tables: dict[str, pd.DataFrame], ece: dict[str, float] | None = None) -> Figure:
+    """Per model: accuracy per confidence bin as bars against the diagonal of perfect calibration.
+
+    Bars below the diagonal mean over-confidence. `tables` are `calibration.reliability_table`s.
+    """
+    if not tables:
+        raise ValueError("tables is empty: expected {model: reliability table}.")
+    for name, table in tables.items():
+        _nonempty(table, RELIABILITY_COLUMNS, f"reliability table {name!r}")
+    fig = _new_figure(3.0 * len(tables) + 0.4, 3.4)
+    axes = fig.subplots(1, len(tables), squeeze=False, sharey=True)[0]
+    for ax, (name, table) in zip(axes, tables.items()):
+        filled = table[table["count"] > 0]
+        width = (table.upper - table.lower).to_numpy()[0]
+        ax.bar(filled.lower, 100 * filled.accuracy, width=width, align="edge", color="C0", edgecolor="white",
+               label="accuracy")
+        ax.bar(filled.lower, 100 * (filled.confidence - filled.accuracy), bottom=100 * filled.accuracy, width=width,
+               align="edge", fill=False, hatch="///", edgecolor="C3", linewidth=0, label="gap to confidence")
+        ax.plot([0, 1], [0, 100], "k--", linewidth=1, label="perfect calibration")
+        title = name if ece is None or name not in ece else f"{name}\nECE {100 * ece[name]:.2f} %"
+        ax.set(title=title, xlabel="confidence", xlim=(0, 1), ylim=(0, 100))
+    axes[0].set_ylabel("accuracy (%)")
+    axes[0].legend(fontsize="small", loc="upper left")
+    return fig
+
+
+@_styled
+def calibration_shift(frame: pd.DataFrame) -> Figure:
+    """ECE (%) against corruption severity per model, before (left) and after (right) temperature scaling."""
+    _nonempty(frame, ("model", "severity", "ECE", "ECE scaled"), "frame")
+    fig = _new_figure(10, 3.8)
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, column, title in zip(axes, ("ECE", "ECE scaled"), ("as trained", "after temperature scaling")):
+        for index, (model, rows) in enumerate(frame.sort_values("severity").groupby("model", sort=False)):
+            ax.plot(rows.severity, 100 * rows[column], marker="o", markersize=3, color=f"C{index}", label=model)
+        ax.set(title=title, xlabel="severity (0 = clean)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[0].set_ylabel("ECE (%)")
+    axes[1].legend(fontsize="small")
+    fig.suptitle("Calibration error as corruption severity grows (all corruptions pooled)")
+    return fig
+
+
+@_styled
+def randomisation_curves(tables: dict[str, pd.DataFrame], floors: dict[str, float] | None = None) -> Figure:
+    """Per model: median rank correlation with the original maps (IQR shaded) as layers are randomised top-down."""
+    if not tables:
+        raise ValueError("tables is empty: expected {model: randomisation table}.")
+    for name, table in tables.items():
+        _nonempty(table, RANDOMISATION_COLUMNS, f"randomisation table {name!r}")
+    fig = _new_figure(3.2 * len(tables) + 0.4, 3.9)
+    axes = fig.subplots(1, len(tables), squeeze=False, sharey=True)[0]
+    for ax, (name, table) in zip(axes, tables.items()):
+        ax.fill_between(table.step, table.q25, table.q75, color="C0", alpha=0.25, label="interquartile range")
+        ax.plot(table.step, table["median rho"], "o-", color="C0", markersize=4, label="median")
+        if floors and name in floors:
+            ax.axhline(floors[name], color="C3", linestyle="--", linewidth=1, label="different images")
+        ax.set_xticks(table.step, table.randomised, rotation=60, ha="right", fontsize="x-small")
+        ax.set(title=name, ylim=(-0.6, 1.05), xlabel="randomised down to")
+    axes[0].set_ylabel("Spearman rho with original maps")
+    axes[0].legend(fontsize="x-small", loc="lower left")
+    return fig
+
+
+@_styled
+def randomisation_maps(images, maps, stages, alpha: float = 0.5) -> Figure:
+    """Rows: images (N, 28, 28); columns: each step's maps (steps, N, 28, 28) over the image, titled by `stages`."""
+    images = _image_stack(images, "images")
+    maps = _image_stack(maps, "maps", ndim=4)
+    if maps.shape[1:] != images.shape or len(stages) != len(maps):
+        raise ValueError(f"maps must be ({len(stages)} steps, {len(images)} images, H, W), got {maps.shape}.")
+    fig = _new_figure(1.35 * len(stages) + 0.8, 1.45 * len(images) + 0.6)
+    axes = fig.subplots(len(images), len(stages), squeeze=False)
+    for row in range(len(images)):
+        for step, ax in enumerate(axes[row]):
+            _show_image(ax, images[row], stages[step] if row == 0 else None)
+            overlay = ax.imshow(maps[step, row], cmap="jet", vmin=0, vmax=1, alpha=alpha)
+    fig.colorbar(overlay, ax=axes, shrink=0.6, label="map weight (0-1)")
+    return fig
+
+
+@_styled
+def deletion_curves(curves: dict[str, pd.DataFrame]) -> Figure:
+    """Per model: mean probability of the explained class as each method's top-ranked pixels are blacked out."""
+    if not curves:
+        raise ValueError("curves is empty: expected {model: deletion table}.")
+    for name, table in curves.items():
+        _nonempty(table, DELETION_COLUMNS, f"deletion table {name!r}")
+    fig = _new_figure(3.1 * len(curves) + 0.6, 3.4)
+    axes = fig.subplots(1, len(curves), squeeze=False, sharey=True)[0]
+    for ax, (name, table) in zip(axes, curves.items()):
+        for index, (method, rows) in enumerate(table.groupby("method", sort=False)):
+            ax.plot(100 * rows.fraction, 100 * rows.probability, marker="o", markersize=3, color=f"C{index}",
+                    label=method)
+        ax.set(title=name, xlabel="pixels removed (%)", ylim=(0, 100))
+    axes[0].set_ylabel("probability of the class (%)")
+    axes[-1].legend(fontsize="small")
+    return fig
+
+
+# ---- statistics: seeds, paired tests, error detection, galleries --------------------------------
+
+RISK_COLUMNS = ("model", "signal", "coverage", "risk")
+
+
+@_styled
+def seed_points(runs: pd.DataFrame, x: str, y: str, order=None, title: str | None = None) -> Figure:
+    """One point per run (seed) in each group of column `x`, and the group's mean ± sd (sample) beside them."""
+    _check_columns(runs, (x, y), "runs")
+    if runs.empty:
+        raise ValueError("runs is empty: expected one row per run.")
+    order = list(dict.fromkeys(runs[x])) if order is None else list(order)
+    unknown = sorted(set(runs[x]) - set(order), key=str)
+    if unknown:
+        raise ValueError(f"order lacks group(s) {unknown} of column {x!r}.")
+    fig = _new_figure(max(4.5, 1.7 * len(order) + 1.5), 4.2)
+    ax = fig.subplots()
+    sns.stripplot(data=runs, x=x, y=y, order=order, ax=ax, jitter=0.06, size=6, color="C0", alpha=0.8,
+                  label="one run (seed)")
+    summary = runs.groupby(x)[y].agg(["mean", "std"]).reindex(order)
+    ax.errorbar(np.arange(len(order)) + 0.25, summary["mean"], yerr=summary["std"].fillna(0), fmt="D",
+                color="black", markersize=5, capsize=4, label="mean ± sd")
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))  # stripplot labels every group's points
+    ax.legend(unique.values(), unique.keys(), fontsize="small")
+    ax.set(title=title or f"{y} per run", xlabel=x, ylabel=y)
+    ax.grid(False, axis="x")
+    return fig
+
+
+@_styled
+def p_value_heatmap(matrix: pd.DataFrame, alpha: float = 0.05, label: str = "p (Holm)") -> Figure:
+    """A square, symmetric p-value table (`stats.p_value_matrix`) coloured by log10 p; '*' marks p < alpha."""
+    values = matrix.to_numpy(dtype=float)
+    if values.ndim != 2 or values.shape[0] != values.shape[1] or values.shape[0] < 2:
+        raise ValueError(f"matrix must be square with at least 2 models, got shape {values.shape}.")
+    if list(matrix.index) != list(matrix.columns):
+        raise ValueError("matrix must have the same models, in the same order, as rows and columns.")
+    finite = values[~np.isnan(values)]
+    if finite.size and (finite.min() < 0 or finite.max() > 1):
+        raise ValueError(f"p-values must lie in [0, 1], got [{finite.min():.3g}, {finite.max():.3g}].")
+    annotations = [["" if np.isnan(p) else ("<1e-4" if p < 1e-4 else f"{p:.2g}") + ("*" if p < alpha else "")
+                    for p in row] for row in values]
+    fig = _new_figure(1.5 * len(matrix) + 2.6, 1.2 * len(matrix) + 1.4)
+    ax = fig.subplots()
+    sns.heatmap(np.log10(np.clip(values, 1e-10, 1)), annot=np.array(annotations), fmt="", mask=np.isnan(values),
+                cmap="mako", vmin=-6, vmax=0, square=True, ax=ax, xticklabels=list(matrix.columns),
+                yticklabels=list(matrix.index), cbar_kws={"label": f"log10 {label} (-6 or below: darkest)"})
+    ax.set(title=f"Pairwise tests, {label}; * below {alpha}")
+    ax.grid(False)
+    ax.tick_params(axis="x", labelrotation=30)
+    ax.tick_params(axis="y", labelrotation=0)
+    return fig
+
+
+def _thinned(rows: pd.DataFrame, max_points: int) -> pd.DataFrame:
+    """At most `max_points` rows, evenly spaced, always keeping the first and the last."""
+    keep = np.unique(np.linspace(0, len(rows) - 1, min(len(rows), max_points)).round().astype(int))
+    return rows.iloc[keep]
+
+
+@_styled
+def risk_coverage_plot(curves: pd.DataFrame, max_points: int = 300) -> Figure:
+    """Per model: error rate among the images kept against the share kept, one line per signal.
+
+    `curves` is `error_detection.risk_coverage_curves`; each line is thinned to `max_points`.
+    """
+    _check_columns(curves, RISK_COLUMNS, "curves")
+    if curves.empty:
+        raise ValueError("curves is empty.")
+    if max_points < 2:
+        raise ValueError(f"max_points must be at least 2, got {max_points}.")
+    models = list(dict.fromkeys(curves["model"]))
+    fig = _new_figure(3.1 * len(models) + 0.6, 3.5)
+    axes = fig.subplots(1, len(models), squeeze=False, sharey=True)[0]
+    for ax, model in zip(axes, models):
+        for index, (signal, rows) in enumerate(curves[curves["model"] == model].groupby("signal", sort=False)):
+            rows = _thinned(rows.sort_values("coverage"), max_points)
+            ax.plot(100 * rows["coverage"], 100 * rows["risk"], color=f"C{index}", label=signal)
+        ax.set(title=model, xlabel="coverage (% kept)", xlim=(0, 100))
+    axes[0].set_ylabel("risk (error % among kept)")
+    axes[0].legend(title="keep first by", fontsize="small")
+    return fig
+
+
+@_styled
+def image_gallery(images, titles, captions=None, columns: int = 6, flagged=None, flag_label: str | None = None,
+                  title: str | None = None) -> Figure:
+    """Images (N, 28, 28) in rows of `columns`, each titled, captioned below, flagged ones framed in red."""
+    images = _image_stack(images, "images")
+    for name, values in (("titles", titles), ("captions", captions), ("flagged", flagged)):
+        _check_length(values, len(images), name, "images")
+    if columns < 1:
+        raise ValueError(f"columns must be at least 1, got {columns}.")
+    columns = min(columns, len(images))
+    rows = -(-len(images) // columns)
+    fig = _new_figure(1.6 * columns + 0.2, 2.2 * rows + (0.4 if title or flag_label else 0))
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for index, ax in enumerate(axes):
+        if index >= len(images):
+            ax.set_axis_off()
+            continue
+        _show_image(ax, images[index], titles[index])
+        ax.title.set_fontsize("small")
+        if captions is not None:
+            ax.set_xlabel(captions[index], fontsize="small")
+        if flagged is not None and flagged[index]:
+            for spine in ax.spines.values():
+                spine.set(visible=True, color="tab:red", linewidth=2.5)
+    heading = " ".join(part for part in (title, f"(red frame: {flag_label})" if flag_label else None) if part)
+    if heading:
+        fig.suptitle(heading)
+    return fig

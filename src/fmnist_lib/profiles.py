@@ -28,8 +28,24 @@ class Profile:
     epochs: dict[str, int]
     train_subset: dict[str, int | None] = field(default_factory=dict)
     explain_images: int | None = None  # test images used for whole-test-set CAM statistics (None = all)
+    # Stress-test pages, per model (a model not named uses every image): corrupted test images, the
+    # severities swept, validation images for fitting a temperature, test images for saliency checks.
+    stress_images: dict[str, int] = field(default_factory=dict)
+    stress_severities: tuple[int, ...] = (1, 2, 3, 4, 5)
+    calibration_images: dict[str, int] = field(default_factory=dict)
+    saliency_images: dict[str, int] = field(default_factory=lambda: {name: 200 for name in MODEL_NAMES})
     val_size: int | None = None  # None: the write-up's 10,000 validation images
     precision: str | None = None  # None: TrainConfig's auto; "fast": bf16 where the hardware runs it fast
+    seeds: tuple[int, ...] = (56,)  # seeds of multi-seed results (mean +- sd); the first is the write-up's
+    # Statistics page. Models whose headline numbers are given over every seed; the augmentation study's two
+    # matched budgets (epochs) and its training images (None: the model's own in this profile); the folds of
+    # the training-set label audit (None: skipped); and, in words, how the study departs from the write-up.
+    seed_models: tuple[str, ...] = ("custom_cnn",)
+    study_epochs: tuple[int, int] = (15, 30)
+    study_subset: int | None = None
+    audit_folds: int | None = None
+    study_note: str = ("the augmentation study trains the custom CNN with and without augmentation for 15 and 30 "
+                       "epochs on all 50,000 training images, once per seed")
 
     def config(self, model: str, **changes) -> TrainConfig:
         """The TrainConfig of `model` under this profile; `changes` (epochs, seed, ...) win when not None."""
@@ -45,6 +61,13 @@ PROFILES = {
         name="full",
         note="the write-up's protocol for every model: 15 epochs on all 50,000 training images",
         epochs={name: 15 for name in MODEL_NAMES},
+        seeds=(56, 57, 58, 59, 60),
+        seed_models=MODEL_NAMES,
+        audit_folds=5,
+        study_note=("the augmentation study trains the custom CNN with and without augmentation for 15 and 30 epochs "
+                    "on all 50,000 training images, 5 seeds per arm; its 15-epoch baseline arm is the custom CNN's "
+                    "headline runs; every model's headline numbers are given over the 5 seeds, and the training-set "
+                    "label audit uses 5-fold cross-validation"),
     ),
     "cpu": Profile(
         name="cpu",
@@ -56,6 +79,17 @@ PROFILES = {
         epochs={"custom_cnn": 15, **{name: 2 for name in LARGE_MODELS}},
         train_subset={name: 10_000 for name in LARGE_MODELS},
         precision="fast",
+        stress_images={"custom_cnn": 1_000, **{name: 60 for name in LARGE_MODELS}},
+        calibration_images={"custom_cnn": 5_000, **{name: 1_000 for name in LARGE_MODELS}},
+        saliency_images={"custom_cnn": 100, **{name: 20 for name in LARGE_MODELS}},
+        seeds=(56, 57, 58),
+        study_epochs=(5, 10),
+        study_subset=5_000,
+        study_note=("the augmentation study is shortened to a third of the write-up's epochs, 5 and 10 instead of 15 "
+                    "and 30, on 5,000 of the 50,000 training images, 3 seeds per arm; the custom CNN's seed spread is "
+                    "measured on the study's 5-epoch baseline arm, since its headline run (15 epochs on 50,000 "
+                    "images) is trained once; the other models have one run each; the training-set label audit "
+                    "(k-fold cross-validation, k more trainings) is skipped"),
     ),
     "smoke": Profile(
         name="smoke",
@@ -65,16 +99,37 @@ PROFILES = {
         train_subset={"custom_cnn": 2_000, **{name: 1_000 for name in LARGE_MODELS}},
         explain_images=500,
         val_size=1_000,
+        stress_images={"custom_cnn": 50, **{name: 8 for name in LARGE_MODELS}},
+        stress_severities=(1, 5),
+        calibration_images={name: 300 for name in MODEL_NAMES},
+        saliency_images={"custom_cnn": 12, **{name: 4 for name in LARGE_MODELS}},
+        seeds=(56, 57),
+        study_epochs=(1, 2),
+        study_subset=1_000,
+        audit_folds=2,
+        study_note=("the augmentation study trains 1 and 2 epochs on 1,000 images, 2 seeds per arm, and the "
+                    "training-set label audit uses 2 folds: enough to run every step, too little to mean anything"),
     ),
 }
 
 
+def fast_precision(device_type: str | None = None) -> str:
+    """The precision that trains fastest at no cost in accuracy: bf16 autocast on CUDA and on a CPU with
+    native bfloat16 instructions, fp32 elsewhere.
+
+    Measured with benchmarks/train_throughput.py on a 2-core AMD EPYC with AVX512-BF16: bf16 speeds up
+    the custom CNN, VGG-16 and ResNet-18 alike (README, Performance); on a CPU that emulates bf16 it
+    would slow every model down, hence the hardware check.
+    """
+    device_type = device_type or ("cuda" if torch.cuda.is_available() else "cpu")
+    if device_type == "cuda":
+        return "bf16"
+    return "bf16" if device_type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
+
+
 def _precision(choice: str | None) -> str | None:
-    """'fast' -> 'bf16' on CUDA or on a CPU with native bfloat16 support, else 'fp32'; others unchanged."""
-    if choice != "fast":
-        return choice
-    fast = torch.cuda.is_available() or torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    return "bf16" if fast else "fp32"
+    """'fast' -> `fast_precision()`; other choices unchanged."""
+    return fast_precision() if choice == "fast" else choice
 
 
 def get_profile(name: str) -> Profile:
@@ -94,6 +149,20 @@ def augmented(config: TrainConfig) -> TrainConfig:
     return dataclasses.replace(config, augment=True)
 
 
+def seed_configs(config: TrainConfig, seeds) -> list[TrainConfig]:
+    """The same run once per seed (initialisation, data order, augmentation); the split stays `split_seed`'s.
+
+    Seeds must be distinct: a repeated seed is the same cached run, not another replicate.
+    """
+    seeds = list(seeds)
+    if not seeds:
+        raise ConfigError("seeds is empty: give at least one seed.")
+    repeated = sorted({seed for seed in seeds if seeds.count(seed) > 1})
+    if repeated:
+        raise ConfigError(f"Seeds {repeated} appear more than once; a repeated seed gives the same run, not a replicate.")
+    return [dataclasses.replace(config, seed=seed) for seed in seeds]
+
+
 def baseline_configs(profile: str, models: list[str], *, epochs: int | None = None, train_subset: int | None = None,
                      seed: int | None = None, device: str | None = None) -> dict[str, TrainConfig]:
     """The baseline run of each model under a profile (the baselines section and everything built on it)."""
@@ -107,3 +176,76 @@ def augmentation_configs(profile: str, model: str, *, epochs: int | None = None,
     """(baseline, augmented): the same model, protocol and budget, with and without flip + rotation."""
     baseline = get_profile(profile).config(model, epochs=epochs, seed=seed, device=device)
     return baseline, augmented(baseline)
+
+
+# ---- the statistics page: seeds, the augmentation study, the label audit -------------------------
+
+STUDY_MODEL = "custom_cnn"  # the write-up studied augmentation on its custom CNN
+
+
+def profile_seeds(profile: str, seed: int | None = None) -> tuple[int, ...]:
+    """The profile's seeds, shifted so that the first is `seed` (None: as listed, the write-up's 56 first)."""
+    seeds = get_profile(profile).seeds
+    return seeds if seed is None else tuple(seed + s - seeds[0] for s in seeds)
+
+
+def study_configs(profile: str, model: str = STUDY_MODEL, *, seed: int | None = None,
+                  device: str | None = None) -> dict[tuple[bool, int], list[TrainConfig]]:
+    """The augmentation study: {(augment, epochs): one config per seed}, baseline arms first.
+
+    Both arms train at both of the profile's matched budgets (`study_epochs`) on `study_subset`
+    images; only augmentation, epochs and seed vary. In the full profile the shorter baseline arm
+    is the model's headline run per seed, so it is shared with everything else that reads those.
+    """
+    chosen = get_profile(profile)
+    arms = {}
+    for augment in (False, True):
+        for epochs in chosen.study_epochs:
+            config = chosen.config(model, epochs=epochs, train_subset=chosen.study_subset, augment=augment,
+                                   device=device)
+            arms[(augment, epochs)] = seed_configs(config, profile_seeds(profile, seed))
+    return arms
+
+
+def headline_seed_configs(profile: str, model: str, *, seed: int | None = None,
+                          device: str | None = None) -> list[TrainConfig]:
+    """The runs behind `model`'s headline numbers as mean +- sd, one per seed of the profile.
+
+    The study's model takes the study's baseline arm at the shorter budget: in the full profile
+    that is its headline budget (the same runs, trained once); in the others a shortened one.
+    Another model of `seed_models` trains its headline config once per seed. A model outside
+    `seed_models` has no seed runs in this profile: ConfigError.
+    """
+    chosen = get_profile(profile)
+    if model not in chosen.seed_models:
+        raise ConfigError(f"Profile {profile!r} trains {model!r} with one seed only; models with seed runs: "
+                          f"{', '.join(chosen.seed_models)}.")
+    if model == STUDY_MODEL:
+        return study_configs(profile, model, seed=seed, device=device)[(False, chosen.study_epochs[0])]
+    return seed_configs(chosen.config(model, device=device), profile_seeds(profile, seed))
+
+
+def seeds_at_headline_budget(profile: str, model: str, *, device: str | None = None) -> bool:
+    """Whether `model`'s seed runs train exactly as its headline run does (only the seed differs)."""
+    runs = headline_seed_configs(profile, model, device=device)
+    headline = get_profile(profile).config(model, device=device)
+    return all(dataclasses.replace(config, seed=headline.seed) == headline for config in runs)
+
+
+def persistence_configs(profile: str, model: str, *, seed: int | None = None,
+                        device: str | None = None) -> list[TrainConfig]:
+    """The seed runs that say whether `model`'s failures persist: its headline seed runs, or none."""
+    if model not in get_profile(profile).seed_models:
+        return []
+    return headline_seed_configs(profile, model, seed=seed, device=device)
+
+
+def audit_configs(profile: str, model: str = STUDY_MODEL, *, seed: int | None = None,
+                  device: str | None = None) -> list[TrainConfig]:
+    """The k-fold runs of the training-set label audit (each trains on k-1 folds of the headline run's
+    training split and predicts the fold it left out); none where the profile skips the audit."""
+    chosen = get_profile(profile)
+    if chosen.audit_folds is None:
+        return []
+    config = chosen.config(model, seed=seed, device=device)
+    return [dataclasses.replace(config, folds=chosen.audit_folds, fold=fold) for fold in range(chosen.audit_folds)]

@@ -28,11 +28,29 @@ def package_versions() -> pd.DataFrame:
     return pd.DataFrame({"version": [version(name) for name in PACKAGES]}, index=pd.Index(PACKAGES, name="package"))
 
 
+def cpu_model() -> str:
+    """The CPU's marketing name (Linux), else what `platform` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe_hardware() -> str:
+    """One line naming the device that trained: the GPU, else the CPU and its cores."""
+    if torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name()} (CUDA)"
+    return f"{cpu_model()}, {os.cpu_count()} cores"
+
+
 def hardware() -> dict[str, str]:
     """The machine the notebooks ran on."""
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "none"
     return {"platform": platform.platform(), "python": platform.python_version(),
-            "processor": platform.processor() or platform.machine(), "cpu cores": str(os.cpu_count()),
+            "processor": cpu_model(), "cpu cores": str(os.cpu_count()),
             "torch threads": str(torch.get_num_threads()), "gpu": gpu}
 
 

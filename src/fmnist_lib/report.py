@@ -25,7 +25,8 @@ from . import __version__
 from .config import TrainConfig
 from .errors import ConfigError, FmnistError
 from .parameters import check_parameters
-from .profiles import augmentation_configs, baseline_configs, get_profile
+from .profiles import (STUDY_MODEL, audit_configs, augmentation_configs, baseline_configs, get_profile,
+                       headline_seed_configs, persistence_configs, study_configs)
 
 
 class ReportError(FmnistError):
@@ -39,6 +40,15 @@ def project_root() -> Path:
             return candidate
     raise ReportError("The report needs the project's source checkout (with _config.yml and notebooks/); "
                       "run it from there.")
+
+
+def _check_root(root: Path) -> Path:
+    missing = [name for name in ("_config.yml", "_toc.yml", "book", "notebooks") if not (root / name).exists()]
+    if missing:
+        raise ReportError(f"{root} is not a copy of the report's sources: it lacks {', '.join(missing)}. "
+                          "Copy _config.yml, _toc.yml, book/ and notebooks/ from the checkout there, or leave "
+                          "out --root to build in the checkout.")
+    return root.resolve()
 
 
 # ---- sections ---------------------------------------------------------------------------------
@@ -59,16 +69,40 @@ def _one_model(p: dict) -> list[TrainConfig]:
     return list(baseline_configs(p["profile"], [p["model"]], seed=p.get("seed"), device=p.get("device")).values())
 
 
+def _failures(p: dict) -> list[TrainConfig]:
+    """The model's headline run and the seed runs that say which of its failures persist."""
+    return _one_model(p) + persistence_configs(p["profile"], p["model"], seed=p.get("seed"), device=p.get("device"))
+
+
+def _statistics(p: dict) -> list[TrainConfig]:
+    """The augmentation study, every seed run behind a mean +- sd, the baselines' single runs, the label audit's folds."""
+    profile, seed, device = p["profile"], p.get("seed"), p.get("device")
+    study = [config for arm in study_configs(profile, seed=seed, device=device).values() for config in arm]
+    seeded = [config for model in dict.fromkeys([STUDY_MODEL, *p["models"]])
+              if model in get_profile(profile).seed_models
+              for config in headline_seed_configs(profile, model, seed=seed, device=device)]
+    return study + seeded + _baselines(p) + audit_configs(profile, seed=seed, device=device)
+
+
 def _augmentation(p: dict) -> list[TrainConfig]:
     return list(augmentation_configs(p["profile"], p["model"], epochs=p.get("epochs"), seed=p.get("seed"),
                                      device=p.get("device")))
 
 
+def _stress_tests(p: dict) -> list[TrainConfig]:
+    """The baselines of `models` and the custom CNN trained with augmentation (the augmentation page's run)."""
+    augmented_run = augmentation_configs(p["profile"], "custom_cnn", seed=p.get("seed"), device=p.get("device"))[1]
+    return _baselines(p) + [augmented_run]
+
+
 SECTIONS = (
     Section("baselines", "01_baselines.ipynb", _baselines),
-    Section("failures", "02_failures.ipynb", _one_model),
+    Section("failures", "02_failures.ipynb", _failures),
     Section("explainability", "03_explainability.ipynb", _one_model),
     Section("augmentation", "04_augmentation.ipynb", _augmentation),
+    Section("robustness", "07_robustness.ipynb", _stress_tests),
+    Section("saliency", "08_saliency_checks.ipynb", _baselines),
+    Section("statistics", "09_statistics.ipynb", _statistics),
     Section("conclusion", "05_conclusion.ipynb", lambda p: []),  # reads the other pages' glued numbers
     Section("reproducibility", "06_reproducibility.ipynb", lambda p: []),
 )
@@ -96,6 +130,30 @@ def section_parameters(root: Path, section: Section, profile: str, overrides: di
     values.update({name: value for name, value in overrides.items() if name in values})
     check_parameters(section.name, **{k: v for k, v in values.items()})
     return values
+
+
+def section_configs(sections: list[Section], parameters: dict[str, dict]) -> list[TrainConfig]:
+    """The runs the sections read, in order, one per run key (configs that resolve to the same run count once)."""
+    from .runs import run_key
+
+    unique = {}
+    for section in sections:
+        for config in section.configs(parameters[section.name]):
+            unique.setdefault(run_key(config), config)
+    return list(unique.values())
+
+
+def report_configs(profile: str, root: Path | None = None, overrides: dict | None = None) -> list[TrainConfig]:
+    """Every training run the whole report reads under `profile` and `overrides`: the sweep's list.
+
+    Built from the sections themselves, so a new section's runs join the sweep without another list to keep.
+    """
+    root = Path(root) if root else project_root()
+    get_profile(profile)
+    overrides = dict(overrides or {})
+    parameters = {s.name: section_parameters(root, s, profile, overrides) for s in SECTIONS}
+    _check_overrides_used(root, overrides, parameters)
+    return section_configs(list(SECTIONS), parameters)
 
 
 # ---- execution --------------------------------------------------------------------------------
@@ -222,7 +280,7 @@ def run_report(profile: str, *, only: list[str] | None = None, overrides: dict |
     that stopped at a failing section resumes there; `only` re-executes the named sections and
     `force` all of them. `root` holds _config.yml, _toc.yml, book/ and notebooks/ (default: the checkout).
     """
-    root = Path(root) if root else project_root()
+    root = _check_root(Path(root)) if root else project_root()
     (root / "build").mkdir(exist_ok=True)
     lock = FileLock(root / "build" / ".report.lock")
     try:
@@ -250,7 +308,7 @@ def _run_report(root: Path, profile: str, only, overrides: dict, force: bool, pr
     _check_overrides_used(root, overrides, parameters)
     todo = [s for s in sections if force or only or s.name == "reproducibility"
             or not is_current(paths, s, parameters[s.name])]
-    _train(list(dict.fromkeys(c for s in todo for c in s.configs(parameters[s.name]))), progress, echo)
+    _train(section_configs(todo, parameters), progress, echo)
     for section in todo:
         echo(f"Executing {section.notebook} ...")
         seconds = execute_section(paths, section, parameters[section.name])

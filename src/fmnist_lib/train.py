@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from .batches import iterate_batches, num_batches
 from .config import TrainConfig
-from .data import FashionMNIST, pixel_stats, split_indices
+from .data import FashionMNIST, fold_partition, pixel_stats, split_indices
 from .evaluate import loss_and_accuracy, predict_logits
 from .models import Classifier, build_model
 
@@ -50,10 +50,15 @@ class SplitData:
 
 
 def split_for(config: TrainConfig, data: FashionMNIST) -> SplitData:
-    """Training and validation images of a config; a `train_subset` takes the first N of the shuffled split."""
+    """Training and validation images of a config; a `train_subset` takes the first N of the shuffled split.
+
+    With `folds`, the (subset of the) training split is cut into folds and fold `fold` is left out.
+    """
     train_index, val_index = split_indices(len(data.train_images), config.val_size, config.split_seed)
     if config.train_subset is not None:
         train_index = train_index[: config.train_subset]
+    if config.folds is not None:  # cross-validation: train on every fold but the held-out one
+        train_index, _ = fold_partition(train_index, config.folds, config.fold)
     return SplitData(data.train_images[train_index], data.train_labels[train_index],
                      data.train_images[val_index], data.train_labels[val_index])
 
@@ -69,26 +74,42 @@ def _state_on_cpu(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {name: tensor.detach().cpu().clone() for name, tensor in model.state_dict().items()}
 
 
-def train_epoch(model, optimizer, images, labels, config: TrainConfig, generator, bar) -> tuple[float, float]:
-    """One pass over the training images; returns (mean loss, accuracy)."""
-    model.train()
-    device_type = images.device.type
-    loss_sum = torch.zeros((), device=images.device)
-    correct = torch.zeros((), device=images.device, dtype=torch.long)
-    for step, (x, y) in enumerate(iterate_batches(images, labels, config.batch_size, shuffle=True,
-                                                  generator=generator, augment_images=config.augment), start=1):
+def make_train_step(model: Classifier, optimizer: torch.optim.Optimizer, precision: str):
+    """One SGD step on a batch (x, y); returns (summed loss, number correct) as tensors on the device.
+
+    Nothing in it reads a value back to the host, so a GPU can queue the next step
+    while this one runs. Channels-last input and bf16 autocast ("bf16") are the
+    two speed-ups that leave the maths of the step as it was (the weights stay fp32).
+    """
+    device_type = next(model.parameters()).device.type
+
+    def step(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = x.contiguous(memory_format=torch.channels_last)  # (B, 1, 28, 28)
-        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=config.precision == "bf16"):
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=precision == "bf16"):
             logits = model(x)
             loss = F.cross_entropy(logits.float(), y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        loss_sum += loss.detach() * y.shape[0]
-        correct += (logits.argmax(1) == y).sum()
+        return loss.detach() * y.shape[0], (logits.argmax(1) == y).sum()
+
+    return step
+
+
+def train_epoch(model, optimizer, images, labels, config: TrainConfig, generator, bar) -> tuple[float, float]:
+    """One pass over the training images; returns (mean loss, accuracy)."""
+    model.train()
+    step = make_train_step(model, optimizer, config.precision)
+    loss_sum = torch.zeros((), device=images.device)
+    correct = torch.zeros((), device=images.device, dtype=torch.long)
+    for index, (x, y) in enumerate(iterate_batches(images, labels, config.batch_size, shuffle=True,
+                                                   generator=generator, augment_images=config.augment), start=1):
+        batch_loss, batch_correct = step(x, y)
+        loss_sum += batch_loss
+        correct += batch_correct
         bar.update(1)
-        if step % PROGRESS_EVERY == 0:
-            seen = min(step * config.batch_size, images.shape[0])
+        if index % PROGRESS_EVERY == 0:
+            seen = min(index * config.batch_size, images.shape[0])
             bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}", acc=f"{correct.item() / seen:.4f}")
     n = images.shape[0]
     return loss_sum.item() / n, correct.item() / n

@@ -1,0 +1,123 @@
+"""Calibration: does a model's confidence match how often it is right?
+
+Expected calibration error (ECE) bins predictions by their top-class confidence into 15
+equal-width bins and averages |accuracy - confidence| weighted by each bin's share
+(Guo et al. 2017); torchmetrics computes it. Temperature scaling divides the logits by
+one scalar T > 0 fitted on validation data by minimising the negative log-likelihood:
+it changes confidences, never predictions.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from scipy.optimize import minimize_scalar
+from torchmetrics.classification import MulticlassCalibrationError
+
+from .data import NUM_CLASSES, FashionMNIST
+from .evaluate import predict_logits
+from .runs import Run
+from .train import split_for
+
+N_BINS = 15
+LOG_T_BOUNDS = (math.log(0.05), math.log(20.0))  # temperatures searched: 0.05 .. 20
+
+
+def _probabilities(values: torch.Tensor | np.ndarray) -> torch.Tensor:
+    probs = torch.as_tensor(values, dtype=torch.float32)
+    if probs.dim() != 2 or probs.shape[1] != NUM_CLASSES:
+        raise ValueError(f"probabilities must be (N, {NUM_CLASSES}), got {tuple(probs.shape)}.")
+    if probs.min() < 0 or probs.max() > 1 or not torch.allclose(probs.sum(1), torch.ones(len(probs)), atol=1e-3):
+        raise ValueError("probabilities must lie in [0, 1] and sum to 1 per row (apply softmax to logits first).")
+    return probs
+
+
+def expected_calibration_error(probabilities, labels, n_bins: int = N_BINS) -> float:
+    """ECE (a fraction, 0 = calibrated) of probabilities (N, 10) against labels (N,), via torchmetrics.
+
+    torchmetrics treats inputs outside [0, 1] as logits, so probabilities are checked first.
+    """
+    metric = MulticlassCalibrationError(num_classes=NUM_CLASSES, n_bins=n_bins, norm="l1")
+    return float(metric(_probabilities(probabilities), torch.as_tensor(labels).long()))
+
+
+def reliability_table(probabilities, labels, n_bins: int = N_BINS) -> pd.DataFrame:
+    """Per confidence bin: its edges, mean confidence, accuracy and count (empty bins kept, NaN means).
+
+    Bins are [k/n, (k+1)/n) as torchmetrics forms them; a confidence of exactly 1 is
+    counted in the top bin. sum(count / N * |accuracy - confidence|) is the ECE.
+    """
+    probs = _probabilities(probabilities)
+    confidence, prediction = probs.max(1)
+    correct = (prediction == torch.as_tensor(labels).long()).double()
+    boundaries = torch.linspace(0, 1, n_bins + 1, dtype=confidence.dtype)  # torchmetrics' edges
+    index = (torch.bucketize(confidence, boundaries, right=True) - 1).clamp(max=n_bins - 1).numpy()  # (N,)
+    count = np.bincount(index, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_confidence = np.bincount(index, confidence.double().numpy(), n_bins) / count
+        accuracy = np.bincount(index, correct.numpy(), n_bins) / count
+    edges = np.arange(n_bins + 1) / n_bins
+    return pd.DataFrame({"lower": edges[:-1], "upper": edges[1:], "confidence": mean_confidence,
+                         "accuracy": accuracy, "count": count})
+
+
+def nll(logits, labels, temperature: float = 1.0) -> float:
+    """Mean negative log-likelihood (nats) of labels under softmax(logits / temperature)."""
+    logits = torch.as_tensor(logits, dtype=torch.float64)
+    return float(F.cross_entropy(logits / temperature, torch.as_tensor(labels).long()))
+
+
+def fit_temperature(logits, labels) -> float:
+    """The temperature minimising validation NLL, searched on log T (bounded, deterministic, no learning rate).
+
+    T > 1 softens over-confident predictions, T < 1 sharpens timid ones. T = 1 lies in the
+    search range, so the fitted NLL is never above the unscaled one (up to the solver's tolerance).
+    """
+    logits = torch.as_tensor(logits, dtype=torch.float64)
+    labels = torch.as_tensor(labels).long()
+    result = minimize_scalar(lambda log_t: nll(logits, labels, math.exp(log_t)), bounds=LOG_T_BOUNDS,
+                             method="bounded", options={"xatol": 1e-4})
+    best = math.exp(result.x)
+    return best if nll(logits, labels, best) <= nll(logits, labels) else 1.0
+
+
+def softmax(logits, temperature: float = 1.0) -> torch.Tensor:
+    """Probabilities (N, 10) float32 of logits scaled by 1 / temperature."""
+    return torch.softmax(torch.as_tensor(logits, dtype=torch.float32) / temperature, dim=1)
+
+
+def validation_logits(run: Run, data: FashionMNIST, n_images: int | None = None,
+                      device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits, labels) of a run's final weights on the first `n_images` of its validation split (None = all).
+
+    The cache stores test logits only; temperature must be fitted on data the test never sees.
+    """
+    split = split_for(run.config, data)
+    images, labels = split.val_images[:n_images], split.val_labels[:n_images]
+    model = run.load_model(device=device)
+    return predict_logits(model, images, precision=run.config.precision), labels.long()
+
+
+def calibration_table(test_logits: dict, test_labels, temperatures: dict[str, float],
+                      val_nll: dict[str, tuple[float, float]] | None = None) -> pd.DataFrame:
+    """One row per model: accuracy, ECE and NLL on the test set before and after its temperature.
+
+    `test_logits`: {model: logits (N, 10)}; `temperatures`: {model: T}; `val_nll`:
+    optional {model: (NLL before, NLL after)} on the validation images the temperature came from.
+    """
+    rows = []
+    for name, logits in test_logits.items():
+        t = temperatures[name]
+        plain, scaled = softmax(logits), softmax(logits, t)
+        row = {"model": name, "accuracy": float((plain.argmax(1) == torch.as_tensor(test_labels)).float().mean()),
+               "temperature": t, "ECE": expected_calibration_error(plain, test_labels),
+               "ECE scaled": expected_calibration_error(scaled, test_labels),
+               "NLL": nll(logits, test_labels), "NLL scaled": nll(logits, test_labels, t)}
+        if val_nll is not None:
+            row["val NLL"], row["val NLL scaled"] = val_nll[name]
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("model")

@@ -1,0 +1,119 @@
+"""Suspect labels: images whose given label the models confidently and persistently disagree with.
+
+Confident learning (cleanlab) flags an image when out-of-sample predicted probabilities
+put it in another class more confidently than that class's typical examples. The
+probabilities must be out-of-sample: the test set's, from models trained on the
+training split, already are; for the training split itself use `cross_validated_probs`
+(k models, each predicting the fold it did not train on). The flags are candidates
+for a person to look at, not verdicts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from cleanlab.filter import find_label_issues
+
+from .config import N_TRAIN_TOTAL, TrainConfig
+from .data import CLASS_NAMES, NUM_CLASSES, FashionMNIST, fold_partition, split_indices
+from .errors import ConfigError
+from .evaluate import predict_logits
+from .seeds import load_or_train_seeds
+
+
+def average_probs(predictions: Sequence) -> np.ndarray:
+    """Softmax probabilities (N, C) averaged over runs' (logits, labels): a seed ensemble, steadier than one run."""
+    predictions = list(predictions)
+    if not predictions:
+        raise ConfigError("average_probs needs the predictions of at least one run.")
+    return torch.stack([F.softmax(torch.as_tensor(logits).float(), dim=1) for logits, _ in predictions]).mean(0).numpy()
+
+
+def _checked(labels, pred_probs) -> tuple[np.ndarray, np.ndarray]:
+    labels, pred_probs = np.asarray(labels).astype(int), np.asarray(pred_probs, dtype=float)
+    if pred_probs.ndim != 2 or pred_probs.shape != (len(labels), pred_probs.shape[1]):
+        raise ConfigError(f"pred_probs must be (N, C) with N = {len(labels)} labels, got shape {pred_probs.shape}.")
+    if labels.min() < 0 or labels.max() >= pred_probs.shape[1]:
+        raise ConfigError(f"labels must lie in 0..{pred_probs.shape[1] - 1}.")
+    if not np.allclose(pred_probs.sum(1), 1, atol=1e-3):
+        raise ConfigError("Each row of pred_probs must be probabilities summing to 1 (softmax, not logits).")
+    return labels, pred_probs
+
+
+def suspect_labels(labels, pred_probs, n: int | None = 20, persistence: pd.DataFrame | None = None,
+                   index_name: str = "test_index") -> pd.DataFrame:
+    """cleanlab's label issues, most suspect first (lowest self-confidence), the top n (None: all).
+
+    Columns: rank, given_label/given_name, predicted_label/predicted_name (argmax),
+    confidence (probability of the predicted class), self_confidence (probability of the
+    given label); with a `persistence.persistence_table` for the same images also
+    times_wrong and persistent. Indexed by the image's position (named `index_name`).
+    """
+    labels, pred_probs = _checked(labels, pred_probs)
+    issues = find_label_issues(labels, pred_probs, return_indices_ranked_by="self_confidence",
+                               n_jobs=1)  # no process pool on a shared machine; the work is small
+    issues = issues[:n] if n is not None else issues
+    predicted = pred_probs[issues].argmax(1)
+    names = np.asarray(CLASS_NAMES if pred_probs.shape[1] == NUM_CLASSES else range(pred_probs.shape[1]), dtype=object)
+    table = pd.DataFrame({
+        "rank": np.arange(1, len(issues) + 1),
+        "given_label": labels[issues], "given_name": names[labels[issues]],
+        "predicted_label": predicted, "predicted_name": names[predicted],
+        "confidence": pred_probs[issues, predicted], "self_confidence": pred_probs[issues, labels[issues]],
+    }, index=pd.Index(issues, name=index_name))
+    if persistence is not None:
+        if len(persistence) != len(labels):
+            raise ConfigError(f"The persistence table has {len(persistence)} rows for {len(labels)} labels.")
+        table[["times_wrong", "persistent"]] = persistence.iloc[issues][["times_wrong", "persistent"]].to_numpy()
+        table["persistent"] = table["persistent"].astype(bool)
+    return table
+
+
+def fold_configs(config: TrainConfig, folds: int = 5) -> list[TrainConfig]:
+    """The k configs of k-fold cross-validation over `config`'s training split (each leaves one fold out)."""
+    return [dataclasses.replace(config, folds=folds, fold=fold) for fold in range(folds)]
+
+
+def held_out_indices(config: TrainConfig) -> torch.Tensor:
+    """Positions in the official training set of the fold a cross-validation config did not train on."""
+    if config.folds is None:
+        raise ConfigError("held_out_indices needs a config with folds and fold set (see fold_configs).")
+    pool, _ = split_indices(N_TRAIN_TOTAL, config.val_size, config.split_seed)
+    if config.train_subset is not None:
+        pool = pool[: config.train_subset]
+    return fold_partition(pool, config.folds, config.fold)[1]
+
+
+@dataclass(frozen=True)
+class OutOfSample:
+    """Out-of-sample probabilities for training images: row i belongs to training image `index[i]`."""
+
+    index: np.ndarray  # (N,) positions in the official training set, in the split's (shuffled) order
+    labels: np.ndarray  # (N,) the given labels
+    pred_probs: np.ndarray  # (N, C) from the model that did not train on the image
+
+
+def cross_validated_probs(config: TrainConfig, data: FashionMNIST, folds: int = 5, *, weights: str = "final",
+                          cache_dir: str | Path | None = None, progress: bool = False) -> OutOfSample:
+    """k-fold out-of-sample probabilities for `config`'s training split (or its train_subset).
+
+    Trains (or reads from the cache) one run per fold, each on the other k-1 folds, and
+    predicts the fold it left out; the validation split is untouched.
+    """
+    runs = load_or_train_seeds(fold_configs(config, folds), cache_dir=cache_dir, data=data, progress=progress)
+    parts = []
+    for run in runs:
+        held_out = held_out_indices(run.config)
+        model = run.load_model(weights, device=run.config.device)
+        logits = predict_logits(model, data.train_images[held_out], precision=run.config.precision)
+        parts.append((held_out.numpy(), F.softmax(logits, dim=1).numpy()))
+    index = np.concatenate([held_out for held_out, _ in parts])
+    return OutOfSample(index=index, labels=data.train_labels[index].numpy().astype(int),
+                       pred_probs=np.concatenate([probs for _, probs in parts]))

@@ -1,0 +1,202 @@
+"""The report's training sweep as an explicit list: what it costs, what is cached, how far it got.
+
+The list comes from the report's own sections (`report.report_configs`), so the sweep and
+`fmnist report` can never disagree about which runs exist. Runs go to an executor
+(executors.py) that writes them into the results cache; afterwards `fmnist report` finds
+every run there and trains nothing. A failed run is reported with its config at the end,
+after the others finished; running the sweep again retries exactly what is not cached.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+from .config import TrainConfig
+from .errors import CacheError
+from .executors import Executor, Outcome, SweepError
+from .runs import run_name, verify_run, writable_cache_dir
+
+# Cost is counted in training-image equivalents: a forward pass alone (validation, the test set) costs about a
+# third of a training step. After training, both weight sets predict the 10,000 test images.
+FORWARD_SHARE = 1 / 3
+TEST_IMAGES = 2 * 10_000
+# Seconds per training image when no cached run of the same model, device and precision measures it: base of the
+# device x relative cost of the model. The relative costs were measured on a 2-core CPU (fp32); the GPU and MPS
+# bases are guesses, to be replaced by measurements as soon as the cache holds a run.
+RELATIVE_COST = {"custom_cnn": 1.0, "vgg16": 7.0, "vgg19": 10.0, "resnet18": 7.5}
+ROUGH_SECONDS_PER_IMAGE = {"cpu": 2e-3, "cuda": 3e-5, "mps": 3e-4}
+REFRESH_SECONDS = 10  # the progress line is redrawn when a count changes, else this often (log files stay short)
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run of the sweep; `config` is resolved the way `fmnist report` on this machine will look it up."""
+
+    config: TrainConfig
+    name: str
+    cached: bool
+    seconds: float  # estimated training time
+    measured: bool  # the estimate comes from cached runs of the same model, device and precision
+
+
+def plan_sweep(configs: list[TrainConfig], cache_dir: str | Path) -> list[PlannedRun]:
+    """The runs with their cache state and estimated cost. Reads the cache, writes nothing."""
+    rates = measured_rates(cache_dir)
+    planned = []
+    for config in configs:
+        config = config.resolved()  # workers must compute the key this machine computes
+        name = run_name(config)
+        rate = rates.get((config.model, config.device, config.precision))
+        images = config.epochs * _epoch_images(config) + FORWARD_SHARE * TEST_IMAGES
+        seconds = (rate or rough_rate(config)) * images
+        planned.append(PlannedRun(config, name, _is_cached(Path(cache_dir) / name), seconds, rate is not None))
+    return planned
+
+
+def _epoch_images(config: TrainConfig) -> float:
+    return config.n_train + FORWARD_SHARE * config.val_size
+
+
+def rough_rate(config: TrainConfig) -> float:
+    return ROUGH_SECONDS_PER_IMAGE[config.device] * RELATIVE_COST.get(config.model, 10.0)
+
+
+def _is_cached(path: Path) -> bool:
+    try:
+        verify_run(path)
+        return True
+    except CacheError:
+        return False
+
+
+def measured_rates(cache_dir: str | Path) -> dict[tuple[str, str, str], float]:
+    """Median seconds per training-image equivalent of the cached runs' epochs, by (model, device, precision).
+
+    Reads only config.json and history.csv (no checksums): an estimate does not need verified weights.
+    """
+    samples: dict[tuple, list[float]] = {}
+    for path in Path(cache_dir).glob("*-*/history.csv"):
+        if path.parent.name.startswith("."):  # a run being written or thrown away
+            continue
+        try:
+            config = TrainConfig.from_dict(json.loads((path.parent / "config.json").read_text())["config"])
+            seconds = pd.read_csv(path)["seconds"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if len(seconds):
+            samples.setdefault((config.model, config.device, config.precision), []).append(
+                float(seconds.mean()) / _epoch_images(config))
+    return {key: statistics.median(values) for key, values in samples.items()}
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds < 3600 else f"{seconds / 3600:.1f} h"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def describe(config: TrainConfig) -> str:
+    """The config values that tell runs of a sweep apart, in one line."""
+    fold = f", fold {config.fold} of {config.folds}" if config.folds else ""
+    return (f"{config.model}, {_count(config.epochs, 'epoch')} on {_count(config.n_train, 'image')}{fold}, "
+            f"seed {config.seed}, {'augmented' if config.augment else 'not augmented'}, "
+            f"{config.device} {config.precision}")
+
+
+def plan_table(planned: list[PlannedRun]) -> str:
+    """The dry run's listing: every run, whether it is cached, its estimated cost, and the totals."""
+    rows = [{"#": i, "run": p.name, "model": p.config.model, "epochs": p.config.epochs,
+             "images": p.config.n_train, "seed": p.config.seed, "augment": p.config.augment,
+             "fold": f"{p.config.fold}/{p.config.folds}" if p.config.folds else "-",
+             "device": f"{p.config.device} {p.config.precision}",
+             "estimate": _hours(p.seconds) + ("" if p.measured else " (rough)"),
+             "status": "cached" if p.cached else "to train"} for i, p in enumerate(planned, start=1)]
+    todo = [p for p in planned if not p.cached]
+    lines = [pd.DataFrame(rows).to_string(index=False) if rows else "(no runs)", "",
+             f"{len(planned)} runs: {len(planned) - len(todo)} cached, {len(todo)} to train, "
+             f"estimated {_hours(sum(p.seconds for p in todo))} of training in all (divide by the number of "
+             "workers for the wall time)."]
+    if any(not p.measured for p in todo):
+        lines.append("(rough): no cached run of that model, device and precision to measure from; a default "
+                     "guess, good to a factor of a few.")
+    return "\n".join(lines)
+
+
+@dataclass
+class SweepResult:
+    """What a sweep did: runs found cached, runs trained, and failures as (run, error)."""
+
+    cached: list[PlannedRun] = field(default_factory=list)
+    trained: list[tuple[PlannedRun, dict]] = field(default_factory=list)
+    failed: list[tuple[PlannedRun, str]] = field(default_factory=list)
+
+    def failure_report(self) -> str:
+        lines = [f"{len(self.failed)} of {len(self.cached) + len(self.trained) + len(self.failed)} runs failed "
+                 "(the others finished and are cached):"]
+        lines += [f"  {run.name} ({describe(run.config)}): {error}" for run, error in self.failed]
+        lines.append("Fix the cause and run the same command again: it trains only the runs not in the cache.")
+        return "\n".join(lines)
+
+
+class SweepFailed(SweepError):
+    """Some runs failed; `result` holds them and the runs that finished."""
+
+    def __init__(self, result: SweepResult):
+        super().__init__(result.failure_report())
+        self.result = result
+
+
+def run_sweep(configs: list[TrainConfig], executor: Executor, cache_dir: str | Path, *, progress: bool = True,
+              echo: Callable[[str], None] = print) -> SweepResult:
+    """Train every config not yet cached through `executor`; raises SweepFailed, after all ended, if any failed."""
+    cache_dir = writable_cache_dir(Path(cache_dir).resolve())  # workers get an absolute path, never a cwd
+    planned = plan_sweep(configs, cache_dir)
+    result = SweepResult(cached=[p for p in planned if p.cached])
+    todo = sorted((p for p in planned if not p.cached), key=lambda p: -p.seconds)  # longest first: a short one ends it
+    echo(f"{len(planned)} runs: {len(result.cached)} cached, {len(todo)} to train; cache {cache_dir}")
+    if executor.dashboard_link and todo:
+        echo(f"Dask dashboard: {executor.dashboard_link}")
+    if not todo:
+        return result
+    with tqdm(total=len(todo), desc="runs", unit="run", disable=not progress, dynamic_ncols=True) as bar:
+        shown, shown_at = None, 0.0
+        for outcome in executor.run([p.config for p in todo], cache_dir):
+            if outcome is not None:
+                _record(result, todo[outcome.index], outcome, bar if progress else None, echo)
+            if not progress:
+                continue
+            counts = {"running": executor.running(), "failed": len(result.failed)}
+            if counts != shown or time.monotonic() - shown_at > REFRESH_SECONDS:
+                bar.set_postfix(counts)
+                shown, shown_at = counts, time.monotonic()
+    echo(f"{len(result.trained)} trained, {len(result.failed)} failed, {len(result.cached)} were cached.")
+    if result.failed:
+        raise SweepFailed(result)
+    return result
+
+
+def _record(result: SweepResult, run: PlannedRun, outcome: Outcome, bar: tqdm | None, echo) -> None:
+    error = outcome.error
+    if error is None and outcome.summary["run"] != run.name:
+        error = (f"the worker stored run {outcome.summary['run']} where this machine expects {run.name}: "
+                 "its fmnist_lib version or data differ; install the same on every worker")
+    write = bar.write if bar is not None else echo
+    if error is None:
+        result.trained.append((run, outcome.summary))
+        write(f"  done   {run.name}: test accuracy {100 * outcome.summary['accuracy']:.2f}%, "
+              f"{outcome.summary['seconds'] / 60:.1f} min on {outcome.summary['host']}")
+    else:
+        result.failed.append((run, error))
+        write(f"  FAILED {run.name} ({describe(run.config)}): {error}")
+    if bar is not None:
+        bar.update(1)

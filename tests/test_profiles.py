@@ -1,0 +1,106 @@
+"""The statistics page's runs in every profile: matched budgets, distinct seeds, shared runs, the label audit."""
+
+import dataclasses
+
+import pytest
+
+from fmnist_lib.errors import ConfigError
+from fmnist_lib.label_audit import fold_configs
+from fmnist_lib.profiles import (
+    PROFILES, STUDY_MODEL, audit_configs, augmentation_configs, baseline_configs, get_profile, headline_seed_configs,
+    persistence_configs, profile_seeds, seeds_at_headline_budget, study_configs,
+)
+from fmnist_lib.report import get_section
+from fmnist_lib.runs import run_key
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_study_arms_have_matched_budgets(profile):
+    chosen = get_profile(profile)
+    arms = study_configs(profile)
+    assert list(arms) == [(False, e) for e in chosen.study_epochs] + [(True, e) for e in chosen.study_epochs]
+    for (augment, epochs), configs in arms.items():
+        assert [c.seed for c in configs] == list(chosen.seeds)
+        assert all(c.epochs == epochs and c.augment == augment for c in configs)
+        assert len({dataclasses.replace(c, seed=0) for c in configs}) == 1  # only the seed varies within an arm
+        partner = arms[(not augment, epochs)]
+        assert [dataclasses.replace(c, augment=False) for c in configs] == \
+               [dataclasses.replace(c, augment=False) for c in partner]  # the arms differ by augmentation alone
+    short, long = chosen.study_epochs
+    assert short < long
+    assert {c.n_train for configs in arms.values() for c in configs} == {arms[(False, short)][0].n_train}
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_distinct_seeds_and_arms_give_distinct_runs(profile):
+    configs = [c for arm in study_configs(profile).values() for c in arm]
+    assert len({run_key(c) for c in configs}) == len(configs)
+
+
+def test_full_profile_shares_its_headline_runs():
+    """The full profile's 15-epoch study arms are the headline runs: trained once, read by every page."""
+    arms = study_configs("full")
+    headline = headline_seed_configs("full", STUDY_MODEL)
+    assert [run_key(c) for c in headline] == [run_key(c) for c in arms[(False, 15)]]
+    assert run_key(headline[0]) == run_key(baseline_configs("full", [STUDY_MODEL])[STUDY_MODEL])
+    assert run_key(arms[(True, 15)][0]) == run_key(augmentation_configs("full", STUDY_MODEL)[1])
+    assert seeds_at_headline_budget("full", STUDY_MODEL)
+    assert all(seeds_at_headline_budget("full", model) for model in ("vgg16", "vgg19", "resnet18"))
+    assert [c.seed for c in headline_seed_configs("full", "vgg16")] == [56, 57, 58, 59, 60]
+
+
+@pytest.mark.parametrize("profile", ["cpu", "smoke"])
+def test_shortened_profiles_measure_the_spread_on_the_study(profile):
+    chosen = get_profile(profile)
+    headline = headline_seed_configs(profile, STUDY_MODEL)
+    assert headline == study_configs(profile)[(False, chosen.study_epochs[0])]
+    assert not seeds_at_headline_budget(profile, STUDY_MODEL)
+    assert chosen.seed_models == (STUDY_MODEL,)
+    with pytest.raises(ConfigError, match="one seed only"):
+        headline_seed_configs(profile, "vgg16")
+    assert persistence_configs(profile, "vgg16") == []
+    assert persistence_configs(profile, STUDY_MODEL) == headline
+
+
+def test_cpu_profile_budget():
+    cpu = get_profile("cpu")
+    assert len(cpu.seeds) >= 3 and cpu.study_epochs == (5, 10) and cpu.study_subset == 5_000
+    assert cpu.audit_folds is None and audit_configs("cpu") == []
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_study_note_states_the_study(profile):
+    chosen = get_profile(profile)
+    for number in chosen.study_epochs:
+        assert f"{number} " in chosen.study_note
+    if chosen.study_subset:
+        assert f"{chosen.study_subset:,}" in chosen.study_note
+    assert (chosen.audit_folds is None) == ("skipped" in chosen.study_note)
+
+
+def test_seeds_follow_the_base_seed():
+    assert profile_seeds("cpu") == (56, 57, 58)
+    assert profile_seeds("cpu", 100) == (100, 101, 102)
+    assert [c.seed for c in study_configs("smoke", seed=7)[(True, 2)]] == [7, 8]
+
+
+@pytest.mark.parametrize("profile", ["full", "smoke"])
+def test_audit_folds_are_the_label_audits(profile):
+    chosen = get_profile(profile)
+    folds = audit_configs(profile)
+    assert folds == fold_configs(chosen.config(STUDY_MODEL), chosen.audit_folds)
+    assert sum(c.n_train for c in folds) == (chosen.audit_folds - 1) * chosen.config(STUDY_MODEL).n_train
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_statistics_section_lists_every_run_it_reads(profile):
+    models = ["custom_cnn", "vgg16", "vgg19", "resnet18"]
+    listed = {run_key(c) for c in get_section("statistics").configs(
+        {"profile": profile, "models": models, "seed": 56, "device": "auto"})}
+    read = [c for arm in study_configs(profile).values() for c in arm]
+    read += [c for m in models if m in get_profile(profile).seed_models for c in headline_seed_configs(profile, m)]
+    read += list(baseline_configs(profile, models).values()) + audit_configs(profile)
+    assert listed == {run_key(c) for c in read}
+    failures = {run_key(c) for c in get_section("failures").configs(
+        {"profile": profile, "model": STUDY_MODEL, "seed": 56, "device": "auto"})}
+    assert {run_key(c) for c in headline_seed_configs(profile, STUDY_MODEL)} <= failures

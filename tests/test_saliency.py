@@ -1,0 +1,140 @@
+"""Saliency checks: the randomisation cascade, rank correlations, ROAD's percentile convention, deletion curves."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+pytest.importorskip("pytorch_grad_cam")
+
+from pytorch_grad_cam.metrics.perturbation_confidence import (  # noqa: E402
+    RemoveLeastRelevantFirst, RemoveMostRelevantFirst,
+)
+
+from fmnist_lib import saliency  # noqa: E402
+from fmnist_lib.config import TrainConfig  # noqa: E402
+from fmnist_lib.models import MODEL_NAMES, build_model  # noqa: E402
+from fmnist_lib.train import train  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def trained(fmnist):
+    """A custom CNN trained for a few seconds (512 images, 2 epochs): its maps follow what it learned."""
+    config = TrainConfig(model="custom_cnn", epochs=2, train_subset=512, val_size=200, device="cpu", seed=3)
+    result = train(config, fmnist, progress=False)
+    model = build_model("custom_cnn", result.mean, result.std)
+    model.load_state_dict(result.final_state)
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def pixels(fmnist):
+    return fmnist.test_images[:12].unsqueeze(1).float() / 255
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_stages_cover_every_parameter_once_top_first(name):
+    model = build_model(name)
+    stages = saliency.randomisation_stages(model)
+    assert stages[0][0] == "output layer"
+    covered = [id(p) for _, modules in stages for module in modules for p in module.parameters()]
+    assert len(covered) == len(set(covered))
+    assert set(covered) == {id(p) for p in model.parameters()}
+
+
+def test_reinitialise_is_seeded_and_leaves_the_global_generator_alone():
+    a, b = build_model("custom_cnn"), build_model("custom_cnn")
+    b.load_state_dict(a.state_dict())
+    state = torch.random.get_rng_state()
+    saliency.reinitialise([a.net.classifier[-1]], seed=5)
+    saliency.reinitialise([b.net.classifier[-1]], seed=5)
+    assert torch.equal(state, torch.random.get_rng_state())
+    assert torch.equal(a.net.classifier[-1].weight, b.net.classifier[-1].weight)
+    saliency.reinitialise([b.net.classifier[-1]], seed=6)
+    assert not torch.equal(a.net.classifier[-1].weight, b.net.classifier[-1].weight)
+
+
+def test_rank_correlations_known_values():
+    rng = np.random.default_rng(0)
+    maps = rng.random((3, 28, 28))
+    assert saliency.rank_correlations(maps, maps) == pytest.approx([1, 1, 1])
+    assert saliency.rank_correlations(maps, 1 - maps) == pytest.approx([-1, -1, -1])
+    blank = np.zeros((1, 28, 28))
+    assert saliency.rank_correlations(maps[:1], blank)[0] == 0
+    assert np.isnan(saliency.rank_correlations(blank, maps[:1])[0])
+
+
+def test_untouched_model_correlates_one_and_randomised_last_layers_do_not(trained, pixels):
+    before = {k: v.clone() for k, v in trained.state_dict().items()}
+    with torch.no_grad():
+        targets = trained(pixels).argmax(1).numpy()
+    result = saliency.cascading_randomisation(trained, pixels, targets, "gradcam", seed=0, n_examples=3)
+    table = result.table.set_index("randomised")
+    assert table.loc["none", ["median rho", "q25", "q75"]].tolist() == [1, 1, 1]  # a fresh copy, recomputed
+    assert table.loc["output layer", "median rho"] < 0.5  # the last layer re-drawn
+    assert table.loc["block 2, conv 2", "median rho"] < 0.5  # output, hidden and the CAM layer re-drawn
+    assert result.examples.shape == (len(table), 3, 28, 28)
+    assert all(torch.equal(before[k], v) for k, v in trained.state_dict().items())  # the model itself untouched
+
+
+def test_sanity_verdict_reads_the_midpoint_rule():
+    table = pd.DataFrame({"step": [0, 1, 2], "randomised": ["none", "output layer", "block 1"],
+                          "median rho": [1.0, 0.8, 0.3]})
+    passed = saliency.sanity_verdict(saliency.RandomisationResult(table, np.zeros((3, 1, 28, 28)), floor=0.2))
+    assert passed["passes"] and passed["midpoint"] == pytest.approx(0.6) and passed["first_below"] == "block 1"
+    failed = saliency.sanity_verdict(saliency.RandomisationResult(table, np.zeros((3, 1, 28, 28)), floor=-0.5))
+    assert not failed["passes"] and failed["midpoint"] == pytest.approx(0.25) and failed["first_below"] is None
+
+
+def test_untie_gives_distinct_ranks_in_the_maps_order():
+    cams = np.zeros((2, 28, 28), np.float32)
+    cams[:, 0, :5] = [0.1, 0.5, 0.5, 0.9, 1.0]
+    ranked = saliency.untie(cams, seed=0)
+    assert all(len(np.unique(r)) == 784 for r in ranked) and ranked.max() == 1
+    assert ranked[0, 0, 4] == 1 and ranked[0, 0, 3] > ranked[0, 0, 2] > ranked[0, 0, 0]
+    assert np.array_equal(ranked, saliency.untie(cams, seed=0))
+
+
+@pytest.mark.parametrize("fraction", saliency.FRACTIONS_REMOVED)
+def test_road_percentile_removes_the_intended_share(fraction):
+    ranked = torch.from_numpy(saliency.untie(np.random.default_rng(1).random((1, 28, 28)))[0])
+    percentile = round(100 * (1 - fraction))  # what road_changes passes: p keeps p %, removes 100 - p %
+    keep_mask = lambda image, mask: mask  # noqa: E731  (an "imputer" that returns the kept-pixel mask)
+    most = RemoveMostRelevantFirst(percentile, keep_mask)(torch.zeros(1, 28, 28), ranked)
+    least = RemoveLeastRelevantFirst(percentile, keep_mask)(torch.zeros(1, 28, 28), ranked)
+    assert (most == 0).float().mean().item() == pytest.approx(fraction, abs=2 / 784)
+    assert (least == 0).float().mean().item() == pytest.approx(fraction, abs=2 / 784)
+    assert ranked[most == 0].min() > ranked[most == 1].max()  # the most relevant pixels went first
+    assert ranked[least == 0].max() < ranked[least == 1].min()
+
+
+def test_road_and_deletion_shapes_and_anchors(trained, pixels):
+    targets = np.arange(len(pixels)) % 10
+    cams = np.random.default_rng(0).random((len(pixels), 28, 28)).astype(np.float32)
+    road = saliency.road_changes(trained, pixels, cams, targets, fractions=(0.5,), seed=0)
+    assert len(road) == 2 * len(pixels) and set(road.order) == set(saliency.ROAD_ORDERS)
+    curve = saliency.deletion_curve(trained, pixels, cams, targets, fractions=(0.0, 1.0))
+    with torch.no_grad():
+        probs = torch.softmax(trained(pixels), 1)[torch.arange(len(pixels)), torch.as_tensor(targets)].numpy()
+        black = torch.softmax(trained(torch.zeros_like(pixels)), 1)[torch.arange(len(pixels)), torch.as_tensor(targets)]
+    assert curve.shape == (2, len(pixels))
+    assert curve[0] == pytest.approx(probs, abs=1e-5) and curve[1] == pytest.approx(black.numpy(), abs=1e-5)
+
+
+def test_rank_methods_orders_by_road_score_and_deletion_area():
+    road = pd.DataFrame({"method": ["a", "a", "b", "b"], "order": ["most relevant first", "least relevant first"] * 2,
+                         "fraction removed": 0.5, "image": 0, "change": [-0.6, -0.1, -0.2, -0.3]})
+    deletion = pd.DataFrame({"method": ["a", "a", "b", "b"], "fraction": [0, 1] * 2, "probability": [1, 0, 1, 0.5]})
+    ranking = saliency.rank_methods(road, deletion)
+    assert list(ranking.index) == ["a", "b"]
+    assert ranking.loc["a", "ROAD score"] == pytest.approx(0.25) and ranking.loc["b", "ROAD score"] == pytest.approx(-0.05)
+    assert ranking.loc["a", "deletion AUC"] == pytest.approx(0.5) and ranking.loc["b", "deletion AUC"] == pytest.approx(0.75)
+    assert ranking["rank (deletion)"].tolist() == [1, 2]
+
+
+def test_faithfulness_ranks_every_method(trained, pixels):
+    targets = np.zeros(4, dtype=int)
+    result = saliency.faithfulness(trained, pixels[:4], targets, ["gradcam", "random"], seed=0,
+                                   fractions=(0.5,), deletion_fractions=(0.0, 0.5, 1.0))
+    assert set(result.ranking.index) == {"gradcam", "random"}
+    assert len(result.deletion) == 6 and len(result.road) == 2 * 2 * 4

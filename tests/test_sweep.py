@@ -1,0 +1,170 @@
+"""The sweep: the report's runs as one list, trained here or on a Dask cluster into one shared cache.
+
+A LocalCluster of 2 worker processes stands in for a lab's cluster; configs are tiny so the
+whole file runs in a few minutes on 2 cores.
+"""
+
+import dataclasses
+import os
+import signal
+import threading
+import time
+
+import pytest
+import torch
+
+from fmnist_lib import runs
+from fmnist_lib.cli import main
+from fmnist_lib.config import TrainConfig
+from fmnist_lib.executors import DaskExecutor, LocalExecutor
+from fmnist_lib.report import SECTIONS, project_root, report_configs, section_parameters
+from fmnist_lib.runs import load_or_train, read_run, run_name, verify_run
+from fmnist_lib.sweep import SweepFailed, SweepResult, plan_sweep, run_sweep
+
+TINY = TrainConfig(model="custom_cnn", epochs=1, train_subset=512, val_size=1_000, device="cpu", seed=3)
+CONFIGS = [TINY, dataclasses.replace(TINY, seed=4)]
+BROKEN = dataclasses.replace(TINY, train_subset=1)  # a batch of 1 image: BatchNorm1d raises, inside the worker
+CUSTOM_ONLY = ["-p", "models=['custom_cnn']"]  # the smoke report with its big models left out: 2 short runs
+
+
+def quiet(_):
+    pass
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    executor = DaskExecutor(workers=2, dashboard_address=":0")
+    yield executor
+    executor.close()
+
+
+@pytest.fixture(scope="module")
+def swept(cluster, tmp_path_factory):
+    """CONFIGS and BROKEN sent to the cluster together: (cache folder, result, what run_sweep printed)."""
+    cache, lines = tmp_path_factory.mktemp("swept"), []
+    with pytest.raises(SweepFailed) as failed:
+        run_sweep([CONFIGS[0], BROKEN, CONFIGS[1]], cluster, cache, progress=False, echo=lines.append)
+    return cache, failed.value.result, lines, str(failed.value)
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("trained although the run was cached")
+
+    monkeypatch.setattr(runs, "train", refuse)
+
+
+def test_dry_run_lists_the_reports_runs(tmp_path, capsys):
+    configs = report_configs("smoke")
+    every_section = {run_name(config) for section in SECTIONS
+                     for config in section.configs(section_parameters(project_root(), section, "smoke", {}))}
+    names = [run_name(config) for config in configs]
+    assert len(names) == len(set(names)) and set(names) == every_section
+    assert main(["sweep", "--profile", "smoke", "--dry-run", "--cache-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(configs)} runs: 0 cached, {len(configs)} to train, estimated" in out
+    assert all(name in out for name in names) and "(rough)" in out
+    assert not list(tmp_path.iterdir())  # a dry run writes nothing
+
+
+def test_cluster_runs_equal_local_runs(swept, cluster, tmp_path):
+    cache, result, lines, _ = swept
+    assert sorted(p.name for p, _ in result.trained) == sorted(run_name(c) for c in CONFIGS)
+    assert any(line.startswith("Dask dashboard: http") for line in lines)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(cluster.threads)  # CPU sums are bit-identical only at the same thread count
+    try:
+        local = run_sweep(CONFIGS, LocalExecutor(), tmp_path, progress=False, echo=quiet)
+    finally:
+        torch.set_num_threads(threads)
+    for planned, _ in local.trained:
+        mine, theirs = read_run(tmp_path / planned.name), read_run(cache / planned.name)
+        assert theirs.test_metrics() == mine.test_metrics() and theirs.test_metrics("best") == mine.test_metrics("best")
+        assert theirs.history.drop(columns="seconds").equals(mine.history.drop(columns="seconds"))
+        assert torch.equal(theirs.predictions()[0], mine.predictions()[0])
+        assert (theirs.path / "weights_final.safetensors").read_bytes() == \
+               (mine.path / "weights_final.safetensors").read_bytes()
+
+
+def test_a_failed_run_is_reported_while_the_others_finish(swept):
+    _, result, lines, message = swept
+    assert [p.name for p, _ in result.failed] == [run_name(BROKEN)] and len(result.trained) == 2
+    assert run_name(BROKEN) in message and "custom_cnn, 1 epoch on 1 image, seed 3" in message
+    assert "ValueError: Expected more than 1 value per channel" in message and "run the same command again" in message
+    assert any(line.startswith(f"  FAILED {run_name(BROKEN)}") for line in lines)
+
+
+def test_a_second_sweep_retries_only_what_failed(swept, cluster):
+    cache, _, _, _ = swept
+    with pytest.raises(SweepFailed) as again:
+        run_sweep([*CONFIGS, BROKEN], cluster, cache, progress=False, echo=quiet)
+    result = again.value.result
+    assert [p.name for p in result.cached] == [run_name(c) for c in CONFIGS] and not result.trained
+    assert [p.name for p, _ in result.failed] == [run_name(BROKEN)]
+    assert all(p.cached and p.measured for p in plan_sweep(CONFIGS, cache))  # estimates from the cached runs
+
+
+@pytest.fixture
+def two_sections(monkeypatch):
+    """The report cut to two sections, to keep the training small: the mechanism is the same for every
+    section, and the full list (checked by the dry run above) grows with every page the report gains."""
+    from fmnist_lib import report
+
+    monkeypatch.setattr(report, "SECTIONS", tuple(s for s in SECTIONS if s.name in ("baselines", "augmentation")))
+
+
+def test_report_after_a_distributed_sweep_trains_nothing(cluster, two_sections, tmp_path, capsys, no_training):
+    """`fmnist sweep --scheduler ADDRESS` for the report's profile and parameters; then every run it reads is cached."""
+    address = cluster.client.scheduler.address
+    code = main(["sweep", "--profile", "smoke", *CUSTOM_ONLY, "--scheduler", address, "--cache-dir", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "trains nothing" in captured.out and "Dask dashboard: http" in captured.out
+    configs = report_configs("smoke", overrides={"models": ["custom_cnn"]})
+    assert len(configs) == 2  # the custom CNN's baseline (shared by both sections) and its augmented twin
+    for config in configs:  # what `fmnist report` does first; runs.train refuses
+        load_or_train(config, cache_dir=tmp_path, progress=False)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--workers", "0"], "--workers must be a whole number >= 1"),
+    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "exclude each other"),
+    (["--scheduler", "tcp://127.0.0.1:1"], "Cannot reach a Dask scheduler at tcp://127.0.0.1:1"),
+])
+def test_bad_cluster_choices(tmp_path, capsys, arguments, message):
+    started = time.monotonic()
+    assert main(["sweep", "--profile", "smoke", "--cache-dir", str(tmp_path), *arguments]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err
+    assert time.monotonic() - started < 30
+
+
+def test_a_killed_worker_costs_a_retry_not_the_run(cluster, tmp_path):
+    config = dataclasses.replace(TINY, epochs=2, seed=7)  # long enough to be caught mid-run
+    name, outcome = run_name(config), {}
+
+    def sweep_in_background():
+        try:
+            outcome["result"] = run_sweep([config], cluster, tmp_path, progress=False, echo=quiet)
+        except Exception as error:  # noqa: BLE001 - shown by the assertion below
+            outcome["result"] = error
+
+    sweep = threading.Thread(target=sweep_in_background)
+    sweep.start()
+    checkpoint, deadline = tmp_path / ".partial" / name / "checkpoint.pt", time.monotonic() + 120
+    while not checkpoint.exists():  # the first epoch is done: it is training now
+        assert time.monotonic() < deadline and sweep.is_alive(), "training never started"
+        time.sleep(0.05)
+    [address] = [a for a, keys in cluster.client.processing().items()
+                 if any(key.startswith(f"fmnist-train-{name}-") for key in keys)]
+    killed = cluster.client.run(os.getpid, workers=[address])[address]
+    os.kill(killed, signal.SIGKILL)
+    sweep.join(timeout=300)
+    assert isinstance(outcome.get("result"), SweepResult), outcome
+    [(_, summary)] = outcome["result"].trained
+    assert summary["pid"] != killed  # finished by another worker process
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == [name]
+    verify_run(tmp_path / name)
+    assert not list(tmp_path.glob(".tmp-*")) and not checkpoint.exists()
+
