@@ -392,16 +392,21 @@ def corruption_grid(grid, names, severities) -> Figure:
     return fig
 
 
+def _check_tables(tables: dict[str, pd.DataFrame], columns, what: str) -> None:
+    """One non-empty table with `columns` per model."""
+    if not tables:
+        raise ValueError(f"tables is empty: expected {{model: {what}}}.")
+    for name, table in tables.items():
+        _nonempty(table, columns, f"{what} {name!r}")
+
+
 @_styled
 def reliability_diagrams(tables: dict[str, pd.DataFrame], ece: dict[str, float] | None = None) -> Figure:
     """Per model: accuracy per confidence bin as bars against the diagonal of perfect calibration.
 
     Bars below the diagonal mean over-confidence. `tables` are `calibration.reliability_table`s.
     """
-    if not tables:
-        raise ValueError("tables is empty: expected {model: reliability table}.")
-    for name, table in tables.items():
-        _nonempty(table, RELIABILITY_COLUMNS, f"reliability table {name!r}")
+    _check_tables(tables, RELIABILITY_COLUMNS, "reliability table")
     fig = _new_figure(3.0 * len(tables) + 0.4, 3.4)
     axes = fig.subplots(1, len(tables), squeeze=False, sharey=True)[0]
     for ax, (name, table) in zip(axes, tables.items()):
@@ -439,10 +444,7 @@ def calibration_shift(frame: pd.DataFrame) -> Figure:
 @_styled
 def randomisation_curves(tables: dict[str, pd.DataFrame], floors: dict[str, float] | None = None) -> Figure:
     """Per model: median rank correlation with the original maps (IQR shaded) as layers are randomised top-down."""
-    if not tables:
-        raise ValueError("tables is empty: expected {model: randomisation table}.")
-    for name, table in tables.items():
-        _nonempty(table, RANDOMISATION_COLUMNS, f"randomisation table {name!r}")
+    _check_tables(tables, RANDOMISATION_COLUMNS, "randomisation table")
     fig = _new_figure(3.2 * len(tables) + 0.4, 3.9)
     axes = fig.subplots(1, len(tables), squeeze=False, sharey=True)[0]
     for ax, (name, table) in zip(axes, tables.items()):
