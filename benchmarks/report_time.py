@@ -4,9 +4,10 @@ Cold is what a newcomer waits for after `make report`: every run trained, every 
 the site built. Warm is a re-run with nothing changed: every run a cache hit, every section kept
 except the reproducibility page, the site rebuilt. Each is one `fmnist report` process, so start-up
 and imports count. The report is built from a copy of the sources in a temporary folder, so the
-checkout's own build/ and _build/ are left alone; `--cache-dir` keeps (and reuses) the results cache.
+checkout's own build/ and _build/ are left alone; `--cache-dir` keeps (and reuses) the results cache,
+`--keep` the built report (executed notebooks and site) for reading afterwards.
 
-    python benchmarks/report_time.py [--profile cpu|full|smoke] [--cache-dir DIR] [--json PATH]
+    python benchmarks/report_time.py [--profile cpu|full|smoke] [--cache-dir DIR] [--keep DIR] [--json PATH]
 """
 
 from __future__ import annotations
@@ -65,8 +66,12 @@ def main(argv=None) -> dict:
                         help="report profile (default: full with CUDA, cpu without)")
     parser.add_argument("--cache-dir", type=Path,
                         help="results cache to use; it must be empty for a cold time (default: a temporary one)")
+    parser.add_argument("--keep", type=Path,
+                        help="build the report in this new folder and keep it (default: a temporary one)")
     parser.add_argument("--json", type=Path, help="write the result here")
     args = parser.parse_args(argv)
+    if args.keep and args.keep.exists() and any(args.keep.iterdir()):
+        parser.error(f"--keep {args.keep} is not empty; name a new or empty folder.")
     try:
         get_profile(args.profile)
     except FmnistError as error:
@@ -74,7 +79,7 @@ def main(argv=None) -> dict:
 
     with tempfile.TemporaryDirectory(prefix="report-time-") as scratch:
         scratch = Path(scratch)
-        root = copy_sources(scratch / "sources")
+        root = copy_sources(args.keep.resolve() if args.keep else scratch / "sources")
         cache = args.cache_dir or scratch / "cache"
         if args.cache_dir and args.cache_dir.exists() and any(args.cache_dir.iterdir()):
             print(f"note: {args.cache_dir} is not empty, so the first run is not fully cold", flush=True)

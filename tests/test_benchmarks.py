@@ -57,6 +57,14 @@ def test_report_time_rejects_an_unknown_profile():
     assert "Unknown profile 'huge'" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_report_time_will_not_build_over_a_folder_in_use(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "report_time.py"), "--keep", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "is not empty; name a new or empty folder" in done.stderr
+    assert (tmp_path / "notes.txt").read_text() == "mine" and len(list(tmp_path.iterdir())) == 1
+
+
 def test_reference_data_is_the_verified_dataset(fmnist, tmp_path):
     root = reference.prepare_root(tmp_path)
     train = datasets.FashionMNIST(root, train=True, download=False)
@@ -140,10 +148,13 @@ def test_report_time_times_a_cold_and_a_warm_smoke_report(tmp_path):
     """The whole harness on the smoke profile: a cold build, then a re-run that trains and executes less."""
     out = tmp_path / "report_time.json"
     done = subprocess.run([sys.executable, str(BENCHMARKS / "report_time.py"), "--profile", "smoke",
-                           "--cache-dir", str(tmp_path / "cache"), "--json", str(out)],
+                           "--cache-dir", str(tmp_path / "cache"), "--keep", str(tmp_path / "built"),
+                           "--json", str(out)],
                           capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["profile"] == "smoke" and result["hardware"]
     assert 0 < result["warm_s"] < result["cold_s"]
     assert any((tmp_path / "cache").glob("custom_cnn-*/manifest.json"))  # the runs went to the given cache
+    assert (tmp_path / "built" / "_build" / "html" / "index.html").is_file()  # --keep kept the site
+    assert (tmp_path / "built" / "build" / "executed" / "09_statistics.ipynb").is_file()

@@ -33,7 +33,8 @@ def test_miscalibrated_case_has_the_hand_computed_ece():
     table = calibration.reliability_table(probs, labels)
     filled = table[table["count"] > 0]
     assert list(filled["count"]) == [4, 4]
-    assert filled.accuracy.tolist() == pytest.approx([0.75, 0.5]) and filled.confidence.tolist() == pytest.approx([0.4, 0.9])
+    assert filled.accuracy.tolist() == pytest.approx([0.75, 0.5])
+    assert filled.confidence.tolist() == pytest.approx([0.4, 0.9])
 
 
 def test_reliability_table_sums_to_the_ece():

@@ -20,10 +20,13 @@ def test_unknown_model_lists_names(capsys):
     (["--batch-size", "-5"], "batch_size must be a whole number >= 1"),
     (["--train-subset", "0"], "train_subset must be a whole number >= 1"),
     (["--device", "gpu"], "Unknown device 'gpu'"),
+    (["--train-subset", "129", "--cache-dir", "{tmp}"], "the last batch holds one image, and custom_cnn's batch "
+                                                       "normalisation cannot train on a single image"),
 ])
-def test_invalid_values(capsys, args, message):
-    assert main(["train", *args]) == 2
+def test_invalid_values(capsys, tmp_path, args, message):
+    assert main(["train", *[arg.replace("{tmp}", str(tmp_path)) for arg in args]]) == 2
     assert message in capsys.readouterr().err
+    assert not list(tmp_path.glob("custom_cnn-*"))  # refused before a run folder was written
 
 
 def test_not_a_number_is_an_argparse_error(capsys):

@@ -75,6 +75,9 @@ def test_study_note_states_the_study(profile):
         assert f"{number} " in chosen.study_note
     if chosen.study_subset:
         assert f"{chosen.study_subset:,}" in chosen.study_note
+    if chosen.study_val_subset:  # a shortened per-epoch validation is stated and reaches every study run
+        assert f"{chosen.study_val_subset:,} of the" in chosen.study_note
+    assert {c.val_subset for arm in study_configs(profile).values() for c in arm} == {chosen.study_val_subset}
     assert (chosen.audit_folds is None) == ("skipped" in chosen.study_note)
 
 

@@ -1,4 +1,4 @@
-"""Robustness: CE, relative CE and mCE on constructed predictions with answers known by hand; the sweep's bookkeeping."""
+"""Robustness: CE, relative CE and mCE on constructed predictions with answers known by hand; sweep bookkeeping."""
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,8 @@ def logits_with_errors(wrong_counts, labels) -> np.ndarray:
 
 @pytest.fixture
 def result():
-    """Ten images. Reference errors: clean 1, noise 2 and 4, flip 3 and 3. Model: clean 2, noise 3 and 5, flip 1 and 1."""
+    """Ten images. Errors of the reference: clean 1, noise 2 and 4, flip 3 and 3;
+    of the model: clean 2, noise 3 and 5, flip 1 and 1."""
     labels = np.arange(10) % 10
     return robustness.StressResult(CONDITIONS, labels, {
         "ref": logits_with_errors([1, 2, 4, 3, 3], labels), "model": logits_with_errors([2, 3, 5, 1, 1], labels)})
@@ -85,7 +86,8 @@ def test_run_stress_test_bookkeeping(fmnist):
     torch.manual_seed(0)
     models = {"a": (build_model("custom_cnn").eval(), "fp32"), "b": (build_model("custom_cnn").eval(), "fp32")}
     images, labels = fmnist.test_images[:30], fmnist.test_labels[:30].numpy()
-    result = robustness.run_stress_test(models, images, labels, {"a": 30, "b": 12}, ["contrast", "hflip"], (1, 3), seed=0)
+    result = robustness.run_stress_test(models, images, labels, {"a": 30, "b": 12}, ["contrast", "hflip"], (1, 3),
+                                        seed=0)
     assert result.conditions == [("clean", 0), ("contrast", 1), ("contrast", 3), ("hflip", 1), ("hflip", 3)]
     assert result.logits["a"].shape == (5, 30, 10) and result.logits["b"].shape == (5, 12, 10)
     assert np.array_equal(result.logits["a"][3], result.logits["a"][4])  # the flip has no severity

@@ -127,14 +127,29 @@ def test_rank_methods_orders_by_road_score_and_deletion_area():
     deletion = pd.DataFrame({"method": ["a", "a", "b", "b"], "fraction": [0, 1] * 2, "probability": [1, 0, 1, 0.5]})
     ranking = saliency.rank_methods(road, deletion)
     assert list(ranking.index) == ["a", "b"]
-    assert ranking.loc["a", "ROAD score"] == pytest.approx(0.25) and ranking.loc["b", "ROAD score"] == pytest.approx(-0.05)
-    assert ranking.loc["a", "deletion AUC"] == pytest.approx(0.5) and ranking.loc["b", "deletion AUC"] == pytest.approx(0.75)
+    assert ranking["ROAD score"].tolist() == pytest.approx([0.25, -0.05])
+    assert ranking["deletion AUC"].tolist() == pytest.approx([0.5, 0.75])
     assert ranking["rank (deletion)"].tolist() == [1, 2]
 
 
 def test_faithfulness_ranks_every_method(trained, pixels):
-    targets = np.zeros(4, dtype=int)
+    targets, threads = np.zeros(4, dtype=int), torch.get_num_threads()
     result = saliency.faithfulness(trained, pixels[:4], targets, ["gradcam", "random"], seed=0,
                                    fractions=(0.5,), deletion_fractions=(0.0, 0.5, 1.0))
+    assert torch.get_num_threads() == threads  # the one-thread section gives the setting back
     assert set(result.ranking.index) == {"gradcam", "random"}
     assert len(result.deletion) == 6 and len(result.road) == 2 * 2 * 4
+    means = result.per_image.groupby("method")[["ROAD score", "deletion AUC"]].mean()
+    assert means.loc["gradcam", "ROAD score"] == pytest.approx(result.ranking.loc["gradcam", "ROAD score"])
+    assert means.loc["random", "deletion AUC"] == pytest.approx(result.ranking.loc["random", "deletion AUC"])
+
+
+def test_beats_floor_needs_a_clear_paired_difference():
+    images = np.arange(12)
+    per_image = pd.DataFrame({"method": ["a"] * 12 + ["random"] * 12, "image": np.r_[images, images],
+                              "ROAD score": np.r_[np.linspace(0.2, 0.3, 12), np.linspace(0.0, 0.1, 12)],
+                              "deletion AUC": np.r_[np.full(12, 0.5), np.full(12, 0.5)]})
+    result = saliency.Faithfulness(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), per_image)
+    verdict = saliency.beats_floor(result, "a")
+    assert verdict["ROAD score"]["better"] and verdict["ROAD score"]["p"] < 0.01
+    assert not verdict["deletion AUC"]["better"] and verdict["deletion AUC"]["p"] == 1.0

@@ -23,7 +23,7 @@ from fmnist_lib.sweep import SweepFailed, SweepResult, plan_sweep, run_sweep
 
 TINY = TrainConfig(model="custom_cnn", epochs=1, train_subset=512, val_size=1_000, device="cpu", seed=3)
 CONFIGS = [TINY, dataclasses.replace(TINY, seed=4)]
-BROKEN = dataclasses.replace(TINY, train_subset=1)  # a batch of 1 image: BatchNorm1d raises, inside the worker
+BROKEN = dataclasses.replace(TINY, train_subset=1)  # a last batch of 1 image: train() refuses it, inside the worker
 CUSTOM_ONLY = ["-p", "models=['custom_cnn']"]  # the smoke report with its big models left out: 2 short runs
 
 
@@ -91,7 +91,8 @@ def test_a_failed_run_is_reported_while_the_others_finish(swept):
     _, result, lines, message = swept
     assert [p.name for p, _ in result.failed] == [run_name(BROKEN)] and len(result.trained) == 2
     assert run_name(BROKEN) in message and "custom_cnn, 1 epoch on 1 image, seed 3" in message
-    assert "ValueError: Expected more than 1 value per channel" in message and "run the same command again" in message
+    assert "ConfigError: With 1 training image and batch_size 128, the last batch holds one image" in message
+    assert "run the same command again" in message
     assert any(line.startswith(f"  FAILED {run_name(BROKEN)}") for line in lines)
 
 

@@ -8,7 +8,8 @@ import torch.nn.functional as F
 
 from fmnist_lib.batches import to_unit_float
 from fmnist_lib.config import TrainConfig
-from fmnist_lib.train import Checkpoint, split_for, train
+from fmnist_lib.errors import ConfigError
+from fmnist_lib.train import Checkpoint, check_last_batch, split_for, train
 
 
 def test_one_step_lowers_the_loss_on_a_fixed_batch(fmnist):
@@ -43,6 +44,25 @@ def test_short_run_learns(fmnist):
     assert result.history[0]["val_acc"] > 0.70
     assert result.history[0]["lr"] == 0.01 and result.best_epoch == 1
     assert result.mean == pytest.approx(0.286, abs=0.01)
+
+
+def test_a_last_batch_of_one_image_is_refused_before_any_training(fmnist):
+    config = TrainConfig(model="custom_cnn", epochs=1, train_subset=257, val_size=1_000, device="cpu")
+    with pytest.raises(ConfigError, match=r"With 257 training images and batch_size 128, the last batch holds one "
+                                          r"image.*batch normalisation.*e\.g\. train_subset=258"):
+        train(config, fmnist, progress=False)
+    check_last_batch(config, torch.nn.Linear(784, 10))  # no BatchNorm: a batch of one trains fine
+    check_last_batch(dataclasses.replace(config, train_subset=258), torch.nn.BatchNorm1d(4))
+
+
+def test_val_subset_validates_on_the_first_images_of_the_split(fmnist, tiny_config):
+    config = dataclasses.replace(tiny_config, epochs=1, val_subset=40)
+    assert "val_subset" not in tiny_config.to_dict()  # unset, it leaves older run keys alone
+    with pytest.raises(ConfigError, match="val_subset 1,001 exceeds the 1,000 validation images"):
+        dataclasses.replace(tiny_config, val_subset=1_001)
+    row = train(config, fmnist, progress=False).history[0]
+    assert (row["val_acc"] * 40) == pytest.approx(round(row["val_acc"] * 40))  # a fraction of 40 images
+    assert row["val_acc"] != train(dataclasses.replace(config, val_subset=None), fmnist, progress=False).history[0]["val_acc"]
 
 
 def test_identical_runs_give_identical_histories_and_weights(fmnist, tiny_config):

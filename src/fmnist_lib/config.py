@@ -19,7 +19,7 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16")
 N_TRAIN_TOTAL = 60_000
 # Fields added after runs were cached: left out of to_dict() while None, so those runs keep their keys.
-OMITTED_WHEN_NONE = ("folds", "fold")
+OMITTED_WHEN_NONE = ("folds", "fold", "val_subset")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class TrainConfig:
     seed: int = 56  # initialisation, data order, augmentation
     split_seed: int = 56  # the train/validation split (the write-up's unless changed)
     val_size: int = 10_000
+    val_subset: int | None = None  # validate after each epoch on only the first N validation images (None: all)
     train_subset: int | None = None  # use only the first N images of the shuffled training split
     augment: bool = False  # horizontal flip p=0.5 + rotation +-10 degrees, training images only
     folds: int | None = None  # k-fold cross-validation: the training split (after train_subset) cut into k parts
@@ -59,6 +60,11 @@ class TrainConfig:
                     f"train_subset {self.train_subset:,} exceeds the {self.n_train_available:,} training images "
                     "of the split; use a smaller number or leave it out for all of them."
                 )
+        if self.val_subset is not None:
+            _check_positive_int("val_subset", self.val_subset)
+            if self.val_subset > self.val_size:
+                raise ConfigError(f"val_subset {self.val_subset:,} exceeds the {self.val_size:,} validation images; "
+                                  "use a smaller number or leave it out for all of them.")
         self._check_folds()
         for name in ("lr", "momentum", "weight_decay"):
             value = getattr(self, name)

@@ -285,7 +285,8 @@ def corrupt(images: torch.Tensor, name: str, severity: int, seed: int = 0) -> to
         return fn(images, severity, generator).to(images.dtype)
 
 
-def corruption_grid(image: torch.Tensor, names=tuple(CORRUPTIONS), severities=SEVERITIES, seed: int = 0) -> torch.Tensor:
+def corruption_grid(image: torch.Tensor, names=tuple(CORRUPTIONS), severities=SEVERITIES,
+                    seed: int = 0) -> torch.Tensor:
     """One image (1, 28, 28) or (28, 28) under every corruption and severity: (C, 1 + S, 28, 28), column 0 clean."""
     image = image.reshape(1, 1, *image.shape[-2:]).float()
     rows = [torch.cat([image] + [corrupt(image, name, s, seed) for s in severities])[:, 0] for name in names]

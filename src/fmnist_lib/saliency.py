@@ -15,6 +15,7 @@ With `explain`, this is the only module that imports `pytorch_grad_cam` (its ROA
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from dataclasses import dataclass
 
@@ -36,6 +37,23 @@ ROAD_ORDERS = {"most relevant first": ROADMostRelevantFirst, "least relevant fir
 
 
 # ---- cascading randomisation --------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _one_thread():
+    """Run torch on one intra-op thread, restoring the count afterwards.
+
+    The checks are hundreds of passes of a few images each. A second thread speeds them up
+    by about 1.5 x on an idle 2-core machine, but on one busy with other work the two threads
+    wait on each other at every operation: the smoke profile's saliency page took 109 s with
+    two threads and 39 s with one on this project's shared 2-core machine.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
 
 def _conv_groups(block: nn.Sequential, name: str) -> list[tuple[str, list[nn.Module]]]:
     """Each convolution of a block with the BatchNorm that follows it, last convolution first."""
@@ -142,6 +160,11 @@ def cascading_randomisation(model: Classifier, images, target_classes, method: s
     Layers are re-initialised top-down by `randomisation_stages`, stage k seeded with seed + k,
     and each step's maps are compared with the original maps by `rank_correlations`.
     """
+    with _one_thread():
+        return _cascade(model, images, target_classes, method, seed, n_examples)
+
+
+def _cascade(model, images, target_classes, method, seed, n_examples) -> RandomisationResult:
     original = compute_cams(model, images, target_classes, method=method, seed=seed)
     twin = copy.deepcopy(model)
     cams = compute_cams(twin, images, target_classes, method=method, seed=seed)
@@ -235,19 +258,42 @@ class Faithfulness:
     road: pd.DataFrame  # method, order, fraction removed, image, change
     deletion: pd.DataFrame  # method, fraction, mean probability
     ranking: pd.DataFrame  # one row per method, best first
+    per_image: pd.DataFrame  # method, image, ROAD score, deletion AUC: for paired comparisons
 
 
 def faithfulness(model: Classifier, images: torch.Tensor, target_classes, methods, seed: int = 0,
                  fractions=FRACTIONS_REMOVED, deletion_fractions=DELETION_FRACTIONS) -> Faithfulness:
     """ROAD and deletion for each CAM method on the same images and target classes."""
-    road, deletion = [], []
-    for method in methods:
-        cams = compute_cams(model, images, target_classes, method=method, seed=seed)
-        road.append(road_changes(model, images, cams, target_classes, fractions, seed).assign(method=method))
-        curve = deletion_curve(model, images, cams, target_classes, deletion_fractions, seed=seed).mean(1)
-        deletion.append(pd.DataFrame({"method": method, "fraction": deletion_fractions, "probability": curve}))
+    road, deletion, areas = [], [], []
+    with _one_thread():
+        for method in methods:
+            cams = compute_cams(model, images, target_classes, method=method, seed=seed)
+            road.append(road_changes(model, images, cams, target_classes, fractions, seed).assign(method=method))
+            curves = deletion_curve(model, images, cams, target_classes, deletion_fractions, seed=seed)  # (F, N)
+            deletion.append(pd.DataFrame({"method": method, "fraction": deletion_fractions,
+                                          "probability": curves.mean(1)}))
+            areas.append(pd.DataFrame({"method": method, "image": np.arange(curves.shape[1]),
+                                       "deletion AUC": np.trapezoid(curves, deletion_fractions, axis=0)}))
     road, deletion = pd.concat(road, ignore_index=True), pd.concat(deletion, ignore_index=True)
-    return Faithfulness(road, deletion, rank_methods(road, deletion))
+    scores = road.pivot_table(index=["method", "image"], columns="order", values="change", aggfunc="mean")
+    per_image = pd.concat(areas).set_index(["method", "image"]).assign(
+        **{"ROAD score": (scores["least relevant first"] - scores["most relevant first"]) / 2}).reset_index()
+    return Faithfulness(road, deletion, rank_methods(road, deletion), per_image)
+
+
+def beats_floor(result: Faithfulness, method: str, floor: str = "random", alpha: float = 0.05) -> dict:
+    """Whether `method` ranks pixels better than `floor` on the same images: one-sided Wilcoxon signed-rank tests.
+
+    Better means a higher per-image ROAD score and a smaller per-image deletion AUC; each
+    counts only with p < alpha, so a difference within the images' noise is not a win.
+    """
+    table = result.per_image.pivot(index="image", columns="method")
+    out = {}
+    for column, direction in (("ROAD score", "greater"), ("deletion AUC", "less")):
+        difference = (table[column][method] - table[column][floor]).to_numpy()
+        p = float(stats.wilcoxon(difference, alternative=direction).pvalue) if np.any(difference != 0) else 1.0
+        out[column] = {"p": p, "better": p < alpha}
+    return out
 
 
 def rank_methods(road: pd.DataFrame, deletion: pd.DataFrame) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from .batches import iterate_batches, num_batches
 from .config import TrainConfig
+from .errors import ConfigError
 from .data import FashionMNIST, fold_partition, pixel_stats, split_indices
 from .evaluate import loss_and_accuracy, predict_logits
 from .models import Classifier, build_model
@@ -160,6 +161,24 @@ class Checkpoint:
         return state["history"], state["best_state"], state["best_epoch"]
 
 
+def check_last_batch(config: TrainConfig, model: torch.nn.Module) -> None:
+    """A ConfigError, before any work, when batch normalisation would meet a last batch of one image.
+
+    BatchNorm cannot compute batch statistics from a single value per channel and stops the
+    epoch with a RuntimeError; models without BatchNorm train on such a batch fine.
+    """
+    if config.n_train % config.batch_size != 1:
+        return
+    if any(isinstance(module, torch.nn.modules.batchnorm._BatchNorm) for module in model.modules()):
+        example = f", e.g. train_subset={config.n_train + 1}" if config.folds is None else ""
+        images = f"{config.n_train:,} training image{'s' if config.n_train > 1 else ''}"
+        raise ConfigError(
+            f"With {images} and batch_size {config.batch_size}, the last batch holds one image, "
+            f"and {config.model}'s batch normalisation cannot train on a single image. Change train_subset "
+            f"(or batch_size) so that the last batch holds at least two images{example}."
+        )
+
+
 def train(config: TrainConfig, data: FashionMNIST, *, progress: bool = True,
           checkpoint: Path | None = None) -> TrainResult:
     """Train one model under `config`; keeps the final and the best-validation weights.
@@ -170,7 +189,9 @@ def train(config: TrainConfig, data: FashionMNIST, *, progress: bool = True,
     config = config.resolved()
     device = torch.device(config.device)
     split = split_for(config, data)
-    model = model_for(config, split).to(device, memory_format=torch.channels_last)
+    model = model_for(config, split)
+    check_last_batch(config, model)
+    model = model.to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
                                 weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.cosine_t_max)
@@ -186,8 +207,9 @@ def train(config: TrainConfig, data: FashionMNIST, *, progress: bool = True,
         with tqdm(total=steps, desc=f"{config.model} epoch {epoch}/{config.epochs}", disable=not progress,
                   unit="batch", dynamic_ncols=True) as bar:
             train_loss, train_acc = train_epoch(model, optimizer, train_x, train_y, config, generator, bar)
-            val_logits = predict_logits(model, split.val_images, precision=config.precision)
-            val_loss, val_acc = loss_and_accuracy(val_logits, split.val_labels)
+            val_images, val_labels = split.val_images[:config.val_subset], split.val_labels[:config.val_subset]
+            val_loss, val_acc = loss_and_accuracy(predict_logits(model, val_images, precision=config.precision),
+                                                  val_labels)
             bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{train_acc:.4f}",
                             val_loss=f"{val_loss:.4f}", val_acc=f"{val_acc:.4f}")
         scheduler.step()
