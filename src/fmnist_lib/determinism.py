@@ -9,20 +9,18 @@ evaluation, and how far two trainings of one config from scratch actually drift 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import warnings
 from dataclasses import dataclass
-from itertools import islice
 
 import pandas as pd
 import torch
 
-from .batches import iterate_batches
 from .config import TrainConfig
 from .data import FashionMNIST
 from .evaluate import predict_logits
-from .models import build_model
-from .train import TrainResult, make_train_step, model_for, split_for, train
+from .train import train
 
 # PyTorch's warn-only deterministic mode names each offending kernel in one of these two forms.
 _NO_DETERMINISTIC_KERNEL = re.compile(r"^(\S+) does not have a deterministic implementation")
@@ -39,36 +37,25 @@ def flagged_operation(message: str) -> str | None:
     return CUBLAS_MATMUL if _CUBLAS in message else None
 
 
-def nondeterministic_operations(config: TrainConfig, data: FashionMNIST, steps: int = 2) -> list[str]:
-    """Operations PyTorch flags as nondeterministic on `config`'s device, over a few training steps and an evaluation.
+def nondeterministic_operations(config: TrainConfig, data: FashionMNIST) -> list[str]:
+    """Operations PyTorch flags as nondeterministic on `config`'s device, over one epoch of `config`'s training.
 
     PyTorch's warn-only deterministic mode warns once per kernel that lacks a deterministic
-    implementation instead of failing; it is switched on only for these steps and restored after.
+    implementation instead of failing; it is switched on only for this epoch and restored after.
     The mode also pins cuDNN to deterministic algorithms, which ordinary training does not, so on
     CUDA the cuDNN convolutions are listed as well unless `torch.backends.cudnn.deterministic` is on.
     """
-    config = config.resolved()
-    device = torch.device(config.device)
-    split = split_for(config, data)
-    model = model_for(config, split).to(device, memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum)
-    step = make_train_step(model, optimizer, config.precision)
-    batches = iterate_batches(split.train_images.to(device), split.train_labels.to(device), config.batch_size,
-                              shuffle=True, generator=torch.Generator().manual_seed(config.seed),
-                              augment_images=config.augment)
-    enabled, warn_only = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    enabled = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         torch.use_deterministic_algorithms(True, warn_only=True)
         try:
-            model.train()
-            for x, y in islice(batches, steps):
-                step(x, y)
-            predict_logits(model, split.val_images[: 2 * config.batch_size], precision=config.precision)
+            train(dataclasses.replace(config, epochs=1), data, progress=False)
         finally:
             torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
     flagged = {flagged_operation(str(warning.message)) for warning in caught} - {None}
-    if device.type == "cuda" and not torch.backends.cudnn.deterministic:
+    if config.resolved().device == "cuda" and not torch.backends.cudnn.deterministic:
         flagged.add(CUDNN_CONVOLUTIONS)
     return sorted(flagged)
 
@@ -93,13 +80,6 @@ class RepeatCheck:
         return self.histories_identical and self.weights_identical and self.logits_max_diff == 0
 
 
-def _test_logits(result: TrainResult, images: torch.Tensor) -> torch.Tensor:
-    model = build_model(result.config.model, result.mean, result.std)
-    model.load_state_dict(result.final_state)
-    model.to(torch.device(result.config.device), memory_format=torch.channels_last)
-    return predict_logits(model, images, precision=result.config.precision)
-
-
 def repeat_training(config: TrainConfig, data: FashionMNIST, n_test: int | None = None) -> RepeatCheck:
     """Train `config` twice from scratch (never from the cache) and measure every difference.
 
@@ -107,7 +87,7 @@ def repeat_training(config: TrainConfig, data: FashionMNIST, n_test: int | None 
     """
     first, second = (train(config, data, progress=False) for _ in range(2))
     images, labels = data.test_images[:n_test], data.test_labels[:n_test].long()
-    logits = [_test_logits(result, images) for result in (first, second)]
+    logits = [predict_logits(result.model(), images, precision=result.config.precision) for result in (first, second)]
     correct = [(out.argmax(1) == labels).float().mean().item() for out in logits]
     weight_diffs = [(first.final_state[name].double() - second.final_state[name].double()).abs().max().item()
                     for name in first.final_state if first.final_state[name].numel()]

@@ -160,14 +160,12 @@ def _environment() -> dict:
 
 def _test_metrics(result: TrainResult, data: FashionMNIST) -> tuple[dict, dict]:
     """Evaluate the final and best weights on the test set: (metrics, arrays for predictions.npz)."""
-    model = build_model(result.config.model, result.mean, result.std).to(result.config.device)
     metrics, arrays = {}, {"labels": data.test_labels.numpy()}
-    for weights, state in (("final", result.final_state), ("best", result.best_state)):
+    for weights in WEIGHTS:
         if weights == "best" and result.best_epoch == len(result.history):  # the same weights: reuse
             metrics["best"], arrays["logits_best"] = metrics["final"], arrays["logits_final"]
             continue
-        model.load_state_dict(state)
-        logits = predict_logits(model, data.test_images, precision=result.config.precision)
+        logits = predict_logits(result.model(weights), data.test_images, precision=result.config.precision)
         metrics[weights], arrays[f"logits_{weights}"] = summarize(logits, data.test_labels), logits.numpy()
     return metrics, arrays
 

@@ -39,6 +39,12 @@ class TrainResult:
     std: float
     seconds: float = field(default=0.0)
 
+    def model(self, weights: str = "final") -> Classifier:
+        """The trained network with its final (or best-validation) weights, on the run's device."""
+        model = build_model(self.config.model, self.mean, self.std)
+        model.load_state_dict(self.final_state if weights == "final" else self.best_state)
+        return model.to(self.config.device)
+
 
 @dataclass
 class SplitData:
