@@ -72,7 +72,8 @@ class Ours:
         self.model = model_for(self.config, split).to(device, memory_format=torch.channels_last).train()
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=self.config.lr, momentum=self.config.momentum,
                                          weight_decay=self.config.weight_decay)
-        self.step = make_train_step(self.model, self.optimizer, self.config.precision)
+        self.step = make_train_step(self.model, self.optimizer, self.config.precision,
+                                    batch_size=self.config.batch_size)
         self.images, self.labels = split.train_images.to(device), split.train_labels.to(device)
         self.generator = torch.Generator().manual_seed(self.config.seed)
         self.device = device

@@ -1,5 +1,9 @@
 """Shared fixtures: the real dataset (never downloaded) and tiny training configs."""
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from fmnist_lib.config import TrainConfig
@@ -16,3 +20,19 @@ def fmnist():
 def tiny_config():
     """A config that trains in a few seconds on the CPU: 512 images, 2 epochs, 1,000 for validation."""
     return TrainConfig(model="custom_cnn", epochs=2, train_subset=512, val_size=1_000, device="cpu", seed=3)
+
+
+@pytest.fixture
+def report_sources(tmp_path):
+    """A copy of the checkout (what git tracks or would track, plus the vendored MathJax), for scripts that
+    build the report where they live."""
+    root = Path(__file__).resolve().parents[1]
+    target = tmp_path / "sources"
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=root,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        if (root / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, target / name)
+    shutil.copytree(root / "book" / "_vendor", target / "book" / "_vendor")
+    return target

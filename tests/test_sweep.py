@@ -169,3 +169,33 @@ def test_a_killed_worker_costs_a_retry_not_the_run(cluster, tmp_path):
     verify_run(tmp_path / name)
     assert not list(tmp_path.glob(".tmp-*")) and not checkpoint.exists()
 
+
+
+def test_report_with_workers_packs_its_runs_and_they_equal_runs_trained_alone(tmp_path, monkeypatch):
+    """`fmnist report --workers 2` trains the missing runs two at a time (on one GPU: packed onto the card)."""
+    from fmnist_lib.report import _train
+
+    monkeypatch.setenv("FMNIST_CACHE_DIR", str(tmp_path / "packed"))
+    lines = []
+    _train(CONFIGS, False, lines.append, workers=2)
+    assert any(line.startswith("2 trained, 0 failed") for line in lines)
+    _train(CONFIGS, False, lines.append, workers=2)  # a second time: everything is cached, no cluster starts
+    assert lines[-1] == "All 2 run(s) are in the cache."
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // 2))  # what each of the 2 workers used
+    try:
+        alone = run_sweep(CONFIGS, LocalExecutor(), tmp_path / "alone", progress=False, echo=quiet)
+    finally:
+        torch.set_num_threads(threads)
+    for planned, _ in alone.trained:
+        packed = read_run(tmp_path / "packed" / planned.name)
+        mine = read_run(tmp_path / "alone" / planned.name)
+        assert (packed.path / "weights_final.safetensors").read_bytes() == \
+               (mine.path / "weights_final.safetensors").read_bytes()
+        assert torch.equal(packed.predictions()[0], mine.predictions()[0])
+
+
+def test_report_refuses_a_bad_worker_count_before_any_work(capsys):
+    assert main(["report", "--profile", "smoke", "--workers", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--workers must be a whole number >= 1" in err and "Traceback" not in err

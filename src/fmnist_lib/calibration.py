@@ -28,7 +28,7 @@ LOG_T_BOUNDS = (math.log(0.05), math.log(20.0))  # temperatures searched: 0.05 .
 
 
 def _probabilities(values: torch.Tensor | np.ndarray) -> torch.Tensor:
-    probs = torch.as_tensor(values, dtype=torch.float32)
+    probs = torch.as_tensor(values, dtype=torch.float32).cpu()
     if probs.dim() != 2 or probs.shape[1] != NUM_CLASSES:
         raise ValueError(f"probabilities must be (N, {NUM_CLASSES}), got {tuple(probs.shape)}.")
     if probs.min() < 0 or probs.max() > 1 or not torch.allclose(probs.sum(1), torch.ones(len(probs)), atol=1e-3):
@@ -42,7 +42,7 @@ def expected_calibration_error(probabilities, labels, n_bins: int = N_BINS) -> f
     torchmetrics treats inputs outside [0, 1] as logits, so probabilities are checked first.
     """
     metric = MulticlassCalibrationError(num_classes=NUM_CLASSES, n_bins=n_bins, norm="l1")
-    return float(metric(_probabilities(probabilities), torch.as_tensor(labels).long()))
+    return float(metric(_probabilities(probabilities), torch.as_tensor(labels).long().cpu()))
 
 
 def reliability_table(probabilities, labels, n_bins: int = N_BINS) -> pd.DataFrame:
@@ -53,7 +53,7 @@ def reliability_table(probabilities, labels, n_bins: int = N_BINS) -> pd.DataFra
     """
     probs = _probabilities(probabilities)
     confidence, prediction = probs.max(1)
-    correct = (prediction == torch.as_tensor(labels).long()).double()
+    correct = (prediction == torch.as_tensor(labels).long().cpu()).double()
     boundaries = torch.linspace(0, 1, n_bins + 1, dtype=confidence.dtype)  # torchmetrics' edges
     index = (torch.bucketize(confidence, boundaries, right=True) - 1).clamp(max=n_bins - 1).numpy()  # (N,)
     count = np.bincount(index, minlength=n_bins)
@@ -67,8 +67,8 @@ def reliability_table(probabilities, labels, n_bins: int = N_BINS) -> pd.DataFra
 
 def nll(logits, labels, temperature: float = 1.0) -> float:
     """Mean negative log-likelihood (nats) of labels under softmax(logits / temperature)."""
-    logits = torch.as_tensor(logits, dtype=torch.float64)
-    return float(F.cross_entropy(logits / temperature, torch.as_tensor(labels).long()))
+    logits = torch.as_tensor(logits, dtype=torch.float64).cpu()
+    return float(F.cross_entropy(logits / temperature, torch.as_tensor(labels).long().cpu()))
 
 
 def fit_temperature(logits, labels) -> float:
@@ -77,8 +77,8 @@ def fit_temperature(logits, labels) -> float:
     T > 1 softens over-confident predictions, T < 1 sharpens timid ones. T = 1 lies in the
     search range, so the fitted NLL is never above the unscaled one (up to the solver's tolerance).
     """
-    logits = torch.as_tensor(logits, dtype=torch.float64)
-    labels = torch.as_tensor(labels).long()
+    logits = torch.as_tensor(logits, dtype=torch.float64).cpu()
+    labels = torch.as_tensor(labels).long().cpu()
     result = minimize_scalar(lambda log_t: nll(logits, labels, math.exp(log_t)), bounds=LOG_T_BOUNDS,
                              method="bounded", options={"xatol": 1e-4})
     best = math.exp(result.x)
@@ -86,8 +86,8 @@ def fit_temperature(logits, labels) -> float:
 
 
 def softmax(logits, temperature: float = 1.0) -> torch.Tensor:
-    """Probabilities (N, 10) float32 of logits scaled by 1 / temperature."""
-    return torch.softmax(torch.as_tensor(logits, dtype=torch.float32) / temperature, dim=1)
+    """Probabilities (N, 10) float32 on the CPU of logits scaled by 1 / temperature."""
+    return torch.softmax(torch.as_tensor(logits, dtype=torch.float32).cpu() / temperature, dim=1)
 
 
 def validation_logits(run: Run, data: FashionMNIST, n_images: int | None = None,
@@ -113,7 +113,7 @@ def calibration_table(test_logits: dict, test_labels, temperatures: dict[str, fl
     for name, logits in test_logits.items():
         t = temperatures[name]
         plain, scaled = softmax(logits), softmax(logits, t)
-        row = {"model": name, "accuracy": float((plain.argmax(1) == torch.as_tensor(test_labels)).float().mean()),
+        row = {"model": name, "accuracy": float((plain.argmax(1) == torch.as_tensor(test_labels).cpu()).float().mean()),
                "temperature": t, "ECE": expected_calibration_error(plain, test_labels),
                "ECE scaled": expected_calibration_error(scaled, test_labels),
                "NLL": nll(logits, test_labels), "NLL scaled": nll(logits, test_labels, t)}

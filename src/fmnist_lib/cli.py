@@ -86,11 +86,15 @@ def cmd_report(args) -> None:
     from .parameters import parse_assignment
     from .report import run_report
 
+    if args.workers is not None:  # before any work
+        from .executors import check_cluster_choice
+
+        check_cluster_choice(None, args.workers)
     overrides = dict(parse_assignment(text) for text in args.parameter)
     profile = args.profile or default_profile()
     print(f"Report, profile {profile}", flush=True)
     index = run_report(profile, only=args.only, overrides=overrides, force=args.force, progress=not args.quiet,
-                       root=args.root)
+                       root=args.root, workers=args.workers)
     print(f"Site: {index}")
 
 
@@ -183,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--quiet", action="store_true", help="no training progress bars")
     rep.add_argument("--root", help="build from a copy of the sources in this folder (with _config.yml, _toc.yml, "
                                     "book/ and notebooks/; default: this checkout)")
+    rep.add_argument("--workers", type=whole_number, metavar="N",
+                     help="train the runs not cached in N processes at once (a local Dask cluster, as `fmnist sweep "
+                          "--workers N`); on one GPU this packs several runs onto the card (default: one at a time)")
     rep.set_defaults(func=cmd_report)
 
     sw = commands.add_parser("sweep", help="train every run the report needs, here or on a Dask cluster",

@@ -151,9 +151,12 @@ def brightness(images: torch.Tensor, severity: int, generator: torch.Generator) 
 
 
 def jpeg(images: torch.Tensor, severity: int, generator: torch.Generator) -> torch.Tensor:
-    """JPEG compression at falling quality, through 8-bit pixels as a real encoder sees them."""
-    pixels = (images * 255).round().to(torch.uint8)
-    return TF.jpeg(pixels, JPEG_QUALITY[severity - 1]).to(images.dtype) / 255
+    """JPEG compression at falling quality, through 8-bit pixels as a real encoder sees them.
+
+    Encoded on the CPU: torchvision's CUDA (nvJPEG) encoder accepts only 3-channel images.
+    """
+    pixels = (images * 255).round().to(torch.uint8).cpu()
+    return TF.jpeg(pixels, JPEG_QUALITY[severity - 1]).to(images.device, images.dtype) / 255
 
 
 def pixelate(images: torch.Tensor, severity: int, generator: torch.Generator) -> torch.Tensor:

@@ -18,6 +18,7 @@ import pandas as pd
 import torch
 
 from .config import TrainConfig
+from .cuda_graphs import graph_replay
 from .data import FashionMNIST
 from .evaluate import predict_logits
 from .train import train
@@ -44,6 +45,8 @@ def nondeterministic_operations(config: TrainConfig, data: FashionMNIST) -> list
     implementation instead of failing; it is switched on only for this epoch and restored after.
     The mode also pins cuDNN to deterministic algorithms, which ordinary training does not, so on
     CUDA the cuDNN convolutions are listed as well unless `torch.backends.cudnn.deterministic` is on.
+    The epoch runs its steps eagerly: a replayed CUDA graph launches the very kernels the eager step
+    dispatches, and recording one under the deterministic mode's extra checks is not worth the risk.
     """
     enabled = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
@@ -51,7 +54,8 @@ def nondeterministic_operations(config: TrainConfig, data: FashionMNIST) -> list
         warnings.simplefilter("always")
         torch.use_deterministic_algorithms(True, warn_only=True)
         try:
-            train(dataclasses.replace(config, epochs=1), data, progress=False)
+            with graph_replay(False):
+                train(dataclasses.replace(config, epochs=1), data, progress=False)
         finally:
             torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
     flagged = {flagged_operation(str(warning.message)) for warning in caught} - {None}

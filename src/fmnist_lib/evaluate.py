@@ -34,7 +34,7 @@ def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 256
 
 def loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
     """Mean cross-entropy and accuracy (fraction) of logits (N, C) against labels (N,)."""
-    labels = labels.long()
+    logits, labels = logits.cpu(), labels.long().cpu()
     loss = F.cross_entropy(logits.float(), labels).item()
     accuracy = (logits.argmax(1) == labels).float().mean().item()
     return loss, accuracy
@@ -47,6 +47,7 @@ def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, num_classes: i
 
 def per_image(logits: torch.Tensor, labels: torch.Tensor) -> dict[str, np.ndarray]:
     """Per test image: prediction, correctness, confidence, entropy (nats) and top-1 minus top-2 margin."""
+    logits, labels = logits.cpu(), labels.cpu()
     log_probs = F.log_softmax(logits.float(), dim=1)
     probs = log_probs.exp()
     top2 = probs.topk(2, dim=1).values
@@ -62,6 +63,7 @@ def per_image(logits: torch.Tensor, labels: torch.Tensor) -> dict[str, np.ndarra
 
 def summarize(logits: torch.Tensor, labels: torch.Tensor) -> dict:
     """The headline numbers of a set of predictions, as plain JSON-ready values."""
+    logits, labels = logits.cpu(), labels.cpu()
     loss, accuracy = loss_and_accuracy(logits, labels)
     confusion = confusion_matrix(labels.long().numpy(), logits.argmax(1).numpy())
     totals = confusion.sum(1)

@@ -106,7 +106,7 @@ def compute_cams(model: Classifier, images: torch.Tensor, target_classes: Sequen
 
 def overlay(image: torch.Tensor | np.ndarray, cam: np.ndarray) -> np.ndarray:
     """The CAM as a jet heatmap blended over the grey image: (28, 28, 3) float in [0, 1], for plotting."""
-    grey = _unit_images(torch.as_tensor(image)[None])[0, 0].numpy()  # (28, 28)
+    grey = _unit_images(torch.as_tensor(image)[None])[0, 0].cpu().numpy()  # (28, 28)
     rgb = np.repeat(grey[:, :, None], 3, axis=2).astype(np.float32)  # (28, 28, 3)
     return show_cam_on_image(rgb, np.asarray(cam, dtype=np.float32), use_rgb=True).astype(np.float32) / 255
 
@@ -116,7 +116,7 @@ def object_mask(images: torch.Tensor | np.ndarray, threshold: float = 0.05) -> n
 
     Fashion-MNIST backgrounds are 0, so a small threshold keeps the whole object.
     """
-    return _unit_images(images)[:, 0].numpy() > threshold
+    return _unit_images(images)[:, 0].cpu().numpy() > threshold
 
 
 def _band_labels(present: np.ndarray) -> np.ndarray:

@@ -41,6 +41,7 @@ def error_table(logits: torch.Tensor, labels: torch.Tensor) -> pd.DataFrame:
     top3 (readable text) and prob_0 .. prob_9 (the whole softmax, so another
     model's confidence in any class can be looked up).
     """
+    logits, labels = logits.cpu(), labels.cpu()
     stats = per_image(logits, labels)
     probs = F.softmax(logits.float(), dim=1)  # (N, 10)
     top_p, top_i = probs.topk(3, dim=1)  # (N, 3) each
@@ -135,12 +136,12 @@ def nearest_training_images(query_features: torch.Tensor, train_features: torch.
     most similar first. Searching the predicted class shows which training
     images the model thought the query resembled.
     """
-    classes = torch.as_tensor(classes, dtype=torch.long).view(-1)  # (Q,)
-    train_labels = torch.as_tensor(train_labels).long().view(-1)  # (M,)
+    classes = torch.as_tensor(classes, dtype=torch.long).cpu().view(-1)  # (Q,)
+    train_labels = torch.as_tensor(train_labels).long().cpu().view(-1)  # (M,)
     if classes.shape[0] != query_features.shape[0] or train_labels.shape[0] != train_features.shape[0]:
         raise ConfigError("classes must have one entry per query and train_labels one per training feature.")
-    queries = F.normalize(query_features.float(), dim=1)  # (Q, D)
-    train = F.normalize(train_features.float(), dim=1)  # (M, D)
+    queries = F.normalize(query_features.float().cpu(), dim=1)  # (Q, D)
+    train = F.normalize(train_features.float().cpu(), dim=1)  # (M, D)
     indices = torch.empty(len(classes), k, dtype=torch.long)
     similarities = torch.empty(len(classes), k)
     for c in classes.unique().tolist():

@@ -33,7 +33,8 @@ def average_probs(predictions: Sequence) -> np.ndarray:
     predictions = list(predictions)
     if not predictions:
         raise ConfigError("average_probs needs the predictions of at least one run.")
-    return torch.stack([F.softmax(torch.as_tensor(logits).float(), dim=1) for logits, _ in predictions]).mean(0).numpy()
+    return torch.stack([F.softmax(torch.as_tensor(logits).float().cpu(), dim=1)
+                        for logits, _ in predictions]).mean(0).numpy()
 
 
 def _checked(labels, pred_probs) -> tuple[np.ndarray, np.ndarray]:

@@ -48,14 +48,14 @@ def _stacked(predictions: Sequence) -> tuple[torch.Tensor, torch.Tensor]:
     predictions = list(predictions)
     if len(predictions) < 2:
         raise ConfigError(f"Persistence needs the predictions of at least 2 runs (seeds), got {len(predictions)}.")
-    labels = torch.as_tensor(predictions[0][1]).long()
+    labels = torch.as_tensor(predictions[0][1]).long().cpu()
     for number, (logits, run_labels) in enumerate(predictions):
         if tuple(torch.as_tensor(logits).shape) != (len(labels), NUM_CLASSES):
             raise ConfigError(f"Run {number}: logits of shape {tuple(torch.as_tensor(logits).shape)}, expected "
                               f"({len(labels)}, {NUM_CLASSES}).")
-        if not torch.equal(torch.as_tensor(run_labels).long(), labels):
+        if not torch.equal(torch.as_tensor(run_labels).long().cpu(), labels):
             raise ConfigError(f"Run {number} has other labels than run 0: the runs are not on the same test images.")
-    probs = torch.stack([F.softmax(torch.as_tensor(logits).float(), dim=1) for logits, _ in predictions])
+    probs = torch.stack([F.softmax(torch.as_tensor(logits).float().cpu(), dim=1) for logits, _ in predictions])
     return probs, labels
 
 

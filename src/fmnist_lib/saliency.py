@@ -99,12 +99,18 @@ def randomisation_stages(model: Classifier) -> list[tuple[str, list[nn.Module]]]
     raise TypeError(f"no randomisation stages known for {type(net).__name__}")
 
 
+def _cuda_devices(modules: list[nn.Module]) -> list[int]:
+    """The CUDA devices holding the modules' tensors: those whose generators `torch.manual_seed` must not leak into."""
+    return sorted({t.device.index for module in modules for t in (*module.parameters(), *module.buffers())
+                   if t.is_cuda})
+
+
 def reinitialise(modules: list[nn.Module], seed: int) -> None:
     """Re-draw every parameter in `modules` as at construction (BatchNorm back to identity), seeded.
 
-    The global torch generator is restored afterwards.
+    The global torch generators (the CPU's and, for modules on a GPU, its CUDA one) are restored afterwards.
     """
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=_cuda_devices(modules)):
         torch.manual_seed(seed)
         for module in modules:
             for layer in module.modules():
@@ -225,7 +231,7 @@ def road_changes(model: nn.Module, images: torch.Tensor, cams: np.ndarray, targe
         probs = torch.softmax(model(images), 1).cpu()
     before = probs[torch.arange(len(images)), torch.as_tensor(np.asarray(target_classes))].numpy()
     rows = []
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=_cuda_devices([model])):
         torch.manual_seed(seed)
         for order, metric in ROAD_ORDERS.items():
             for fraction in fractions:  # return_diff=False: the unperturbed pass is done once, above

@@ -90,8 +90,9 @@ def stage_table(model: torch.nn.Module, stages: dict[str, torch.nn.Module]) -> p
                for name, module in stages.items()]
     was_training = model.training
     model.eval()
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
     with torch.no_grad():
-        model(torch.zeros(1, 1, 28, 28))
+        model(torch.zeros(1, 1, 28, 28, device=device))
     model.train(was_training)
     for handle in handles:
         handle.remove()

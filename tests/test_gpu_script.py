@@ -1,0 +1,77 @@
+"""The GPU run's script and its wheel list (scripts/gpu/), rehearsed on the CPU.
+
+The run on a GPU machine happens once, unattended, on a machine without internet: whatever it lacks
+or gets wrong costs the whole run. So the wheel list is checked against this environment's own
+report stack, and the script is rehearsed end to end on the smoke profile here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bundle_module():
+    spec = importlib.util.spec_from_file_location("gpu_bundle", ROOT / "scripts" / "gpu" / "bundle.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_wheel_list_is_exactly_what_the_gpu_machine_lacks():
+    """Every package of the report's stack that the machine lacks travels, at the version tested here; nothing else."""
+    bundle = _bundle_module()
+    stack = bundle.report_stack()
+    wheels = dict(requirement.split("==") for requirement in bundle.requirements())
+    wheels = {bundle.normalize(name): version for name, version in wheels.items()}
+    assert {name: version for name, version in stack.items() if name not in wheels} == {}, \
+        "add these to scripts/gpu/wheels.txt (or to LEFT_OUT in bundle.py, saying why)"
+    assert {name: version for name, version in wheels.items() if name not in stack} == {}, \
+        "scripts/gpu/wheels.txt lists packages the report does not need"
+    assert wheels == stack, "scripts/gpu/wheels.txt pins other versions than this environment runs"
+
+
+def test_the_report_stack_keeps_torch_and_the_left_out_packages_at_home():
+    bundle = _bundle_module()
+    stack = bundle.report_stack()
+    assert {"papermill", "jupyter-book", "grad-cam", "cleanlab", "distributed"} <= set(stack)
+    assert not {"torch", "torchvision", "numpy", "pandas"} & set(stack)  # preinstalled there
+    assert not set(bundle.LEFT_OUT) & set(stack)
+
+
+def test_preinstalled_requirements_pin_this_environment():
+    requirements = _bundle_module().preinstalled_requirements()
+    names = [line.split("==")[0] for line in requirements]
+    assert "torch" in names and "papermill" not in names
+    assert len(names) == len(set(names))  # one line per package, however its metadata spells it
+
+
+@pytest.mark.slow
+def test_rehearsal_on_cpu_runs_every_phase_and_brings_back_the_site(tmp_path, report_sources):
+    """The script's smoke rehearsal (its own stack already installed): every phase ok, the files the GPU run returns."""
+    out, work = tmp_path / "out", tmp_path / "work"
+    command = [sys.executable, str(report_sources / "scripts" / "gpu" / "full_report.py"), "--out", str(out),
+               "--work", str(work), "--profile", "smoke", "--device", "cpu", "--no-install", "--packing", "1,2",
+               "--bench-steps", "1", "--check-epochs", "1", "--check-subset", "1000", "--deadline-min", "30"]
+    finished = subprocess.run(command, cwd=report_sources, capture_output=True, text=True, timeout=2400)
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    timings = json.loads((out / "timings.json").read_text())
+    assert {name: phase["status"] for name, phase in timings["phases"].items()} == {
+        name: "ok" for name in ("graphs", "throughput", "packing", "report")}
+    assert timings["phases"]["report"]["workers"] in (1, 2)
+    assert set(timings["pages"]) >= {"baselines", "statistics", "reproducibility"}
+    assert timings["runs"] and all(seconds > 0 for seconds in timings["runs"].values())
+    assert any(row["model"] == "custom_cnn" and row["count"] >= 2 for row in timings["headline"])
+    assert json.loads((out / "graphs.json").read_text())["agree"] is True  # both eager on a CPU: identical
+    assert (out / "runs.csv").read_text().count("\n") == len(timings["runs"]) + 1
+    with tarfile.open(out / "site.tar.xz") as archive:
+        assert "html/index.html" in archive.getnames()
+    assert (out / "DONE").exists() and len(list(out.iterdir())) <= 8  # the device tool brings back 8 files
