@@ -1,6 +1,6 @@
 """CUDA-graph replay against the eager step: the same short training both ways, compared and timed.
 
-Replay launches the same kernels as the eager step (`fmnist_lib.cuda_graphs`), so the two trainings
+Replay launches the same kernels as the eager step (`fmnist_lib.training.cuda_graphs`), so the two trainings
 should differ only as two CUDA trainings of one config do (atomic additions, cuDNN's algorithms,
 dropout masks drawn at other offsets). The check fails (exit status 1) when the per-epoch training
 loss differs by more than `--loss-tolerance` (relative) or test accuracy by more than
@@ -20,11 +20,12 @@ from pathlib import Path
 
 import torch
 
-from fmnist_lib.config import TrainConfig
-from fmnist_lib.cuda_graphs import graph_replay
-from fmnist_lib.data import load_fashion_mnist
-from fmnist_lib.evaluate import loss_and_accuracy, predict_logits
-from fmnist_lib.train import train
+from fmnist_lib.data.fashion_mnist import load_fashion_mnist
+from fmnist_lib.training.config import TrainConfig
+from fmnist_lib.training.cuda_graphs import graph_replay
+from fmnist_lib.training.evaluate import loss_and_accuracy
+from fmnist_lib.training.forward import predict_logits
+from fmnist_lib.training.train import train
 
 
 def train_with_graphs(config: TrainConfig, data, graphs: bool) -> dict:

@@ -29,8 +29,8 @@ def _worker(model: str, device: str, steps: int, warmup: int, threads: int, barr
     """One packed process: build, warm up, wait for the others, time `steps` steps."""
     import train_throughput  # noqa: PLC0415 - imported in the spawned process
 
-    from fmnist_lib.data import load_fashion_mnist
-    from fmnist_lib.profiles import fast_precision
+    from fmnist_lib.data.fashion_mnist import load_fashion_mnist
+    from fmnist_lib.training.config import fast_precision
 
     torch.set_num_threads(threads)
     pipeline = train_throughput.Ours(model, torch.device(device), False, fast_precision(device),

@@ -9,7 +9,7 @@ What it reproduces (from the write-up's code, see shared/seed and shared/NUMBERS
 - SGD(lr 0.01, momentum 0.9, weight decay 5e-4), cosine annealing with T_max 50 per epoch;
 - `loss.item()` read after every step, fp32, NCHW, cudnn deterministic with benchmark off.
 
-The networks are ours (the same architecture and initialisation as `fmnist_lib.models`), minus the
+The networks are ours (the same architecture and initialisation as `fmnist_lib.training.models`), minus the
 normalisation layer, because this pipeline normalises in the transform.
 
 Run as a script it trains one model under this pipeline and prints its test accuracy, which is how
@@ -31,8 +31,8 @@ from torch import nn
 from torch.utils.data import DataLoader, random_split
 from torchvision import datasets, transforms
 
-from fmnist_lib.data import IDX_FILES, load_fashion_mnist
-from fmnist_lib.models import build_model
+from fmnist_lib.data.fashion_mnist import IDX_FILES, load_fashion_mnist
+from fmnist_lib.training.models import build_model
 
 MEAN, STD = 0.2860, 0.3530  # the write-up's constants
 SPLIT_SEED = 56

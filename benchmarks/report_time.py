@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 from fmnist_lib.errors import FmnistError
-from fmnist_lib.profiles import default_profile, get_profile
-from fmnist_lib.provenance import describe_hardware
+from fmnist_lib.report.profiles import default_profile, get_profile
+from fmnist_lib.report.provenance import describe_hardware
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("_config.yml", "_toc.yml", "book", "notebooks")

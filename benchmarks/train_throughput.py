@@ -23,13 +23,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference_pipeline as reference  # noqa: E402
 
-from fmnist_lib.batches import iterate_batches  # noqa: E402
-from fmnist_lib.config import TrainConfig  # noqa: E402
-from fmnist_lib.data import load_fashion_mnist  # noqa: E402
-from fmnist_lib.models import MODEL_NAMES  # noqa: E402
-from fmnist_lib.profiles import fast_precision  # noqa: E402
-from fmnist_lib.provenance import describe_hardware  # noqa: E402
-from fmnist_lib.train import make_train_step, model_for, split_for  # noqa: E402
+from fmnist_lib.data.batches import iterate_batches  # noqa: E402
+from fmnist_lib.data.fashion_mnist import load_fashion_mnist  # noqa: E402
+from fmnist_lib.report.provenance import describe_hardware  # noqa: E402
+from fmnist_lib.training.config import TrainConfig, fast_precision  # noqa: E402
+from fmnist_lib.training.models import MODEL_NAMES  # noqa: E402
+from fmnist_lib.training.train import make_train_step, model_for, split_for  # noqa: E402
 
 DEFAULT_MODELS = ("custom_cnn", "vgg16", "resnet18")
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from fmnist_lib.config import TrainConfig
-from fmnist_lib.data import load_fashion_mnist
+from fmnist_lib.data.fashion_mnist import load_fashion_mnist
+from fmnist_lib.training.config import TrainConfig
 
 
 @pytest.fixture(scope="session")

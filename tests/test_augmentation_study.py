@@ -7,13 +7,14 @@ import pandas as pd
 import pytest
 import torch
 
-from fmnist_lib import study
-from fmnist_lib.calibration import expected_calibration_error
-from fmnist_lib.config import TrainConfig
+from fmnist_lib.analysis import augmentation_study, error_detection, persistence, seed_runs, stats
+from fmnist_lib.analysis.calibration import expected_calibration_error
+from fmnist_lib.analysis.persistence import persistence_table
 from fmnist_lib.errors import ConfigError
-from fmnist_lib.persistence import persistence_table
-from fmnist_lib.profiles import seed_configs
-from fmnist_lib.seeds import load_or_train_seeds
+from fmnist_lib.report import text
+from fmnist_lib.report.profiles import seed_configs
+from fmnist_lib.runs.seeds import load_or_train_seeds
+from fmnist_lib.training.config import TrainConfig
 
 N_IMAGES = 2_000
 RNG = np.random.default_rng(0)
@@ -39,7 +40,7 @@ def study_outcomes():
 
 
 def test_augmentation_comparisons_rows_and_verdicts(study_outcomes):
-    table = study.augmentation_comparisons(study_outcomes, (5, 10))
+    table = augmentation_study.augmentation_comparisons(study_outcomes, (5, 10))
     assert list(table["comparison"]) == ["augmentation at 5 epochs", "augmentation at 10 epochs",
                                          "the write-up's pairing", "10 instead of 5 epochs"]
     assert list(table["what differs"]) == ["augmentation", "augmentation", "augmentation and epochs", "epochs"]
@@ -59,7 +60,7 @@ def test_augmentation_comparisons_rows_and_verdicts(study_outcomes):
 
 
 def test_comparison_display(study_outcomes):
-    shown = study.comparison_display(study.augmentation_comparisons(study_outcomes, (5, 10)))
+    shown = augmentation_study.comparison_display(augmentation_study.augmentation_comparisons(study_outcomes, (5, 10)))
     row = shown.loc["augmentation at 10 epochs"]
     assert row["a minus b (pts)"] == "+6.00 ± 0.00" and row["95 % interval over seeds"] == "+6.00 to +6.00"
     assert (row["a ahead"], row["significant"], row["verdict"]) == ("3 of 3", "3 of 3", "better")
@@ -68,22 +69,22 @@ def test_comparison_display(study_outcomes):
 def test_augmentation_comparisons_need_every_arm(study_outcomes):
     partial = {key: value for key, value in study_outcomes.items() if key != (True, 10)}
     with pytest.raises(ConfigError, match=r"lacks arm\(s\) \[\(True, 10\)\]"):
-        study.augmentation_comparisons(partial, (5, 10))
+        augmentation_study.augmentation_comparisons(partial, (5, 10))
 
 
 def test_like_for_like_and_pairing_sentences(study_outcomes):
-    table = study.augmentation_comparisons(study_outcomes, (5, 10))
-    sentence = study.like_for_like_sentence(table)
+    table = augmentation_study.augmentation_comparisons(study_outcomes, (5, 10))
+    sentence = augmentation_study.like_for_like_sentence(table)
     assert sentence == ("at 5 epochs augmentation makes no difference that holds in every seed; "
                         "at 10 epochs augmentation raises test accuracy, significantly in every seed")
     same = study_outcomes | {(True, 5): outcomes(0, base=study_outcomes[(False, 5)], flips=120)}
-    assert study.like_for_like_sentence(study.augmentation_comparisons(same, (5, 10))) == (
+    assert augmentation_study.like_for_like_sentence(augmentation_study.augmentation_comparisons(same, (5, 10))) == (
         "at both matched budgets (5 epochs and 10 epochs) augmentation raises test accuracy, significantly in every seed")
     wide = table.copy()
     wide.loc[1, ["interval low (pts)", "interval high (pts)"]] = [-1.0, 9.0]
-    assert study.like_for_like_sentence(wide).endswith(
+    assert augmentation_study.like_for_like_sentence(wide).endswith(
         "significantly in every seed, though the 95 % interval over seeds still includes zero")
-    parts = study.pairing_sentence(table)
+    parts = augmentation_study.pairing_sentence(table)
     assert parts.startswith("of the pairing's +8.00 points, +6.00 come from augmentation at the same budget and "
                             "+2.00 from training the baseline longer")
 
@@ -92,11 +93,11 @@ def test_like_for_like_and_pairing_sentences(study_outcomes):
     (3, 3, 3, "better"), (3, 0, 3, "worse"), (3, 2, 3, "mixed"), (3, 3, 1, "mixed"), (3, 2, 0, "not significant"),
 ])
 def test_verdict(seeds, better, significant, expected):
-    assert study.verdict(seeds, better, significant) == expected
+    assert augmentation_study.verdict(seeds, better, significant) == expected
     row = {"verdict": expected, "seeds": seeds, "seeds significant": significant}
-    assert study.verdict_text(row)
-    assert study.verdict_text({"verdict": "mixed", "seeds": 3, "seeds significant": 3}).endswith("same direction")
-    assert study.verdict_text({"verdict": "mixed", "seeds": 3, "seeds significant": 1}) == \
+    assert augmentation_study.verdict_text(row)
+    assert augmentation_study.verdict_text({"verdict": "mixed", "seeds": 3, "seeds significant": 3}).endswith("same direction")
+    assert augmentation_study.verdict_text({"verdict": "mixed", "seeds": 3, "seeds significant": 1}) == \
         "significant in 1 of 3 seeds only"
 
 
@@ -104,20 +105,20 @@ def test_significant_pairs_sentence():
     pairs = pd.DataFrame({"model a": ["A", "A", "B"], "model b": ["B", "C", "C"], "difference (pts)": [0.5, -1.2, 0.1],
                           "CI low (pts)": [0.2, -1.6, -0.2], "CI high (pts)": [0.8, -0.8, 0.4],
                           "significant": [True, True, False]})
-    assert study.significant_pairs_sentence(pairs) == (
+    assert stats.significant_pairs_sentence(pairs) == (
         "2 of the 3 pairs differ significantly after Holm adjustment: A above B by 0.50 points (95 % interval "
         "+0.20 to +0.80); A below C by 1.20 points (95 % interval -1.60 to -0.80); the other pairs (B and C) do not")
     none = pairs.assign(significant=False)
-    assert study.significant_pairs_sentence(none) == "none of the 3 pairs differs significantly after Holm adjustment"
+    assert stats.significant_pairs_sentence(none) == "none of the 3 pairs differs significantly after Holm adjustment"
 
 
 def test_signal_sentence():
     tied = pd.DataFrame({"AUROC (confidence)": [0.90, 0.91], "AUROC (entropy)": [0.903, 0.905]}, index=["a", "b"])
-    assert "1 of 2 models" in study.signal_sentence(tied) and "almost alike" in study.signal_sentence(tied)
+    assert "1 of 2 models" in error_detection.signal_sentence(tied) and "almost alike" in error_detection.signal_sentence(tied)
     apart = tied.assign(**{"AUROC (entropy)": [0.95, 0.93]})
-    assert study.signal_sentence(apart).endswith("entropy is better than confidence as an error detector here")
+    assert error_detection.signal_sentence(apart).endswith("entropy is better than confidence as an error detector here")
     mixed = tied.assign(**{"AUROC (entropy)": [0.95, 0.88]})
-    assert study.signal_sentence(mixed).endswith("better for some models and worse for others, not a better signal overall")
+    assert error_detection.signal_sentence(mixed).endswith("better for some models and worse for others, not a better signal overall")
 
 
 @pytest.mark.parametrize("low, words", [(0.85, "far better than chance"), (0.7, "clearly better"),
@@ -125,15 +126,15 @@ def test_signal_sentence():
                                          (0.5, "no better than chance")])
 def test_auroc_range_sentence(low, words):
     table = pd.DataFrame({"AUROC (confidence)": [low, 0.9], "AUROC (entropy)": [0.9, 0.95]})
-    sentence = study.auroc_range_sentence(table)
+    sentence = error_detection.auroc_range_sentence(table)
     assert sentence.startswith(f"the AUROCs lie between {low:.3f} and 0.950: ") and words in sentence
 
 
 def test_sampling_error_and_size_word():
-    assert study.sampling_error(93.0, 10_000) == pytest.approx(100 * np.sqrt(0.93 * 0.07 / 10_000))
-    assert study.size_word(0.6, 0.25) == "larger than"
-    assert study.size_word(0.3, 0.25) == "about the size of"
-    assert study.size_word(0.1, 0.25) == "smaller than"
+    assert seed_runs.sampling_error(93.0, 10_000) == pytest.approx(100 * np.sqrt(0.93 * 0.07 / 10_000))
+    assert seed_runs.size_word(0.6, 0.25) == "larger than"
+    assert seed_runs.size_word(0.3, 0.25) == "about the size of"
+    assert seed_runs.size_word(0.1, 0.25) == "smaller than"
 
 
 def persistence_from(wrong: np.ndarray, labels: np.ndarray, confidence: float = 0.9) -> pd.DataFrame:
@@ -152,20 +153,20 @@ def test_always_wrong_most_confident_first_and_titles():
     labels = np.arange(6) % 10
     wrong = np.array([[True, True, False, True, True, False], [True, True, True, False, True, False]])
     table = persistence_from(wrong, labels)
-    chosen = study.always_wrong(table, 2)
+    chosen = persistence.always_wrong(table, 2)
     assert list(chosen.index) == [4, 1]  # images 0, 1 and 4 are always wrong; larger logit boost = more confident
     assert (chosen["group"] == "always wrong").all()
-    titles, captions = study.persistent_titles(chosen)
+    titles, captions = text.persistent_titles(chosen)
     assert titles[0] == "Coat →\nSandal" and captions[0].startswith("wrong 2/2\n")
     with pytest.raises(ConfigError, match="whole number"):
-        study.always_wrong(table, 0)
+        persistence.always_wrong(table, 0)
 
 
 def test_suspect_titles():
     rows = pd.DataFrame({"given_name": ["Shirt"], "predicted_name": ["Coat"], "confidence": [0.934],
                          "times_wrong": [3], "persistent": [True]})
-    assert study.suspect_titles(rows, runs=3) == (["given Shirt\nmodel: Coat"], ["93% conf.\nwrong 3/3"])
-    assert study.suspect_titles(rows.drop(columns=["times_wrong", "persistent"])) == (
+    assert text.suspect_titles(rows, runs=3) == (["given Shirt\nmodel: Coat"], ["93% conf.\nwrong 3/3"])
+    assert text.suspect_titles(rows.drop(columns=["times_wrong", "persistent"])) == (
         ["given Shirt\nmodel: Coat"], ["93% conf."])
 
 
@@ -173,25 +174,25 @@ def test_run_table_adds_calibration_and_training(fmnist, tmp_path):
     small = dataclasses.replace(fmnist, test_images=fmnist.test_images[:300], test_labels=fmnist.test_labels[:300])
     config = TrainConfig(model="custom_cnn", epochs=1, train_subset=256, val_size=200, device="cpu")
     runs = load_or_train_seeds(seed_configs(config, [3, 4]), cache_dir=tmp_path, data=small)
-    table = study.run_table(runs)
+    table = seed_runs.run_table(runs)
     assert list(table["seed"]) == [3, 4] and (table["model"] == "Custom CNN").all()
     assert (table["training"] == "1 epoch on 256 images").all()
     logits, labels = runs[1].predictions()
     assert table["ECE %"].iloc[1] == pytest.approx(100 * expected_calibration_error(torch.softmax(logits, 1), labels))
     assert table["ECE %"].between(0, 100).all()
-    assert study.arm_name(True, 5) == "augmented, 5 epochs"
+    assert augmentation_study.arm_name(True, 5) == "augmented, 5 epochs"
 
 
 def test_persistence_on_the_failures_page():
     config = TrainConfig(model="custom_cnn", epochs=5, train_subset=5_000)
-    assert "one seed" in study.persistence_source("VGG-16", [], False)
-    assert "3 seed runs at this same budget" in study.persistence_source("Custom CNN", [config] * 3, True)
+    assert "one seed" in persistence.persistence_source("VGG-16", [], False)
+    assert "3 seed runs at this same budget" in persistence.persistence_source("Custom CNN", [config] * 3, True)
     assert "(5 epochs on 5,000 images); this page's run is not among them" in \
-        study.persistence_source("Custom CNN", [config] * 3, False)
+        persistence.persistence_source("Custom CNN", [config] * 3, False)
     labels = np.arange(4) % 10
     table = persistence_from(np.array([[True, True, False, False], [True, False, False, True]]), labels)
-    texts, sentence = study.case_persistence(table, [0, 1])
+    texts, sentence = persistence.case_persistence(table, [0, 1])
     assert texts == ["wrong in 2 of 2 runs (persistent)", "wrong in 1 of 2 runs"]
     assert sentence == "1 of these 2 are wrong in every one of the 2 seed runs."
-    assert study.case_persistence(None, [0, 1]) == (["not measured"] * 2,
+    assert persistence.case_persistence(None, [0, 1]) == (["not measured"] * 2,
                                                     "Persistence over seeds is not measured in this profile.")

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torchvision.transforms.v2 import functional as TF
 
-from fmnist_lib.batches import augment, iterate_batches, rotate, to_unit_float
+from fmnist_lib.data.batches import augment, iterate_batches, rotate, to_unit_float
 
 
 def asymmetric_image():

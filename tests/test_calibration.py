@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from fmnist_lib import calibration
-from fmnist_lib.models import build_model
-from fmnist_lib.train import split_for
+from fmnist_lib.analysis import calibration
+from fmnist_lib.training.models import build_model
+from fmnist_lib.training.train import split_for
 
 
 def confident(top: float, classes) -> torch.Tensor:

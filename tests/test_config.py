@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from fmnist_lib.config import TrainConfig, resolve_device
 from fmnist_lib.errors import ConfigError
+from fmnist_lib.training.config import TrainConfig, resolve_device
 
 
 def test_defaults_are_the_write_up_protocol():

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from fmnist_lib import corruptions
-from fmnist_lib.corruptions import CORRUPTIONS, SEVERITIES, SEVERITY_FREE, corrupt
+from fmnist_lib.data import corruptions
+from fmnist_lib.data.corruptions import CORRUPTIONS, SEVERITIES, SEVERITY_FREE, corrupt
 from fmnist_lib.errors import ConfigError
 
 

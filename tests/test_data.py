@@ -6,8 +6,8 @@ import shutil
 import pytest
 import torch
 
-from fmnist_lib import data as fdata
-from fmnist_lib.data import CLASS_NAMES, IDX_FILES, load_fashion_mnist, pixel_stats, split_indices
+from fmnist_lib.data import fashion_mnist as fdata
+from fmnist_lib.data.fashion_mnist import CLASS_NAMES, IDX_FILES, load_fashion_mnist, pixel_stats, split_indices
 from fmnist_lib.errors import DataError
 
 

@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fmnist_lib import determinism, train
-from fmnist_lib.models import Classifier
-from fmnist_lib.profiles import PROFILES, get_profile
+from fmnist_lib.report.profiles import PROFILES, get_profile
+from fmnist_lib.training import determinism, train
+from fmnist_lib.training.models import Classifier
 
 
 class Unpooling(nn.Module):

@@ -6,11 +6,11 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from fmnist_lib.error_detection import (
+from fmnist_lib.analysis.error_detection import (
     auroc, aurc, error_detection_table, oracle_aurc, risk_coverage, risk_coverage_curves,
 )
+from fmnist_lib.analysis.failures import error_table
 from fmnist_lib.errors import ConfigError
-from fmnist_lib.failures import error_table
 
 
 def test_auroc_perfect_random_inverted_and_ties():

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from fmnist_lib.evaluate import confusion_matrix, per_image, predict_logits, summarize
-from fmnist_lib.models import build_model
+from fmnist_lib.training.evaluate import confusion_matrix, per_image, summarize
+from fmnist_lib.training.forward import predict_logits
+from fmnist_lib.training.models import build_model
 
 
 def test_per_image_known_values():

@@ -8,11 +8,11 @@ from torch import nn
 pytest.importorskip("pytorch_grad_cam")
 
 from fmnist_lib.errors import ConfigError  # noqa: E402
-from fmnist_lib.explain import (  # noqa: E402
+from fmnist_lib.analysis.explain import (  # noqa: E402
     CAM_METHODS, cam_mass_fractions, cam_spread, compute_cams, diffuse_claim, footwear_claim, object_mask, overlay,
     silhouette_claim,
 )
-from fmnist_lib.models import MODEL_NAMES, build_model  # noqa: E402
+from fmnist_lib.training.models import MODEL_NAMES, build_model  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -225,7 +225,7 @@ def test_diffuse_claim_rule():
 
 
 def test_claim_verdict_words():
-    from fmnist_lib.explain import claim_verdict
+    from fmnist_lib.analysis.explain import claim_verdict
 
     assert claim_verdict({"n_errors": 40, "supported": True}) == "supported by these data"
     assert claim_verdict({"n": 40, "supported": False}) == "not supported by these data"

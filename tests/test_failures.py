@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from fmnist_lib.errors import ConfigError
-from fmnist_lib.evaluate import predict_logits
-from fmnist_lib.failures import (
+from fmnist_lib.training.forward import predict_logits
+from fmnist_lib.analysis.failures import (
     compare_cases, confused_pairs, error_table, feature_embeddings, nearest_training_images, select_errors,
 )
-from fmnist_lib.models import MODEL_NAMES, build_model
+from fmnist_lib.training.models import MODEL_NAMES, build_model
 
 
 def logits_for(probabilities: list[dict[int, float]]) -> torch.Tensor:

@@ -6,15 +6,16 @@ import numpy as np
 import pytest
 import torch
 
-from fmnist_lib.config import TrainConfig
-from fmnist_lib.data import split_indices
+from fmnist_lib.data.fashion_mnist import split_indices
 from fmnist_lib.errors import ConfigError
-from fmnist_lib.label_audit import (
-    average_probs, cross_validated_probs, fold_configs, held_out_indices, suspect_labels,
+from fmnist_lib.training.config import TrainConfig
+from fmnist_lib.analysis.label_audit import (
+    cross_validated_probs, fold_configs, held_out_indices, suspect_labels,
 )
-from fmnist_lib.persistence import persistence_table
-from fmnist_lib.runs import run_key
-from fmnist_lib.train import split_for
+from fmnist_lib.analysis.persistence import persistence_table
+from fmnist_lib.runs.cache import run_key
+from fmnist_lib.runs.seeds import average_probs
+from fmnist_lib.training.train import split_for
 
 FLIPPED = [3, 77, 150, 301, 420]
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from fmnist_lib.errors import ConfigError
-from fmnist_lib.persistence import (
+from fmnist_lib.analysis.persistence import (
     GROUPS, failure_groups, locate_showcase_failures, persistence_of, persistence_table, persistent_confusions,
 )
 

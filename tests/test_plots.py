@@ -12,8 +12,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from fmnist_lib import plots  # noqa: E402
-from fmnist_lib.data import CLASS_NAMES  # noqa: E402
+from fmnist_lib.data.fashion_mnist import CLASS_NAMES  # noqa: E402
+from fmnist_lib.report.plots import explain as explain_plots  # noqa: E402
+from fmnist_lib.report.plots import failures as failure_plots  # noqa: E402
+from fmnist_lib.report.plots import robustness as robustness_plots  # noqa: E402
+from fmnist_lib.report.plots import statistics as statistics_plots  # noqa: E402
+from fmnist_lib.report.plots import training as training_plots  # noqa: E402
 
 MODELS = ("custom_cnn", "vgg16", "resnet18")
 RNG = np.random.default_rng(0)
@@ -63,7 +67,7 @@ def test_sample_grid_one_row_per_class():
     labels = np.repeat(np.arange(10), 3)
     pictures, before = images(30), None
     before = pictures.copy()
-    fig = plots.sample_grid(pictures, labels, per_class=2)
+    fig = training_plots.sample_grid(pictures, labels, per_class=2)
     assert isinstance(fig, Figure) and len(fig.axes) == 20
     assert [ax.get_ylabel() for ax in fig.axes[::2]] == list(CLASS_NAMES)
     assert np.array_equal(fig.axes[2].images[0].get_array(), pictures[labels == 1][0])
@@ -75,7 +79,7 @@ def test_class_balance_grouped_bars():
     counts = pd.DataFrame({"train": range(100, 110), "validation": range(10, 20), "test": range(20, 30)},
                           index=list(CLASS_NAMES))
     before = counts.copy()
-    fig = plots.class_balance(counts)
+    fig = training_plots.class_balance(counts)
     ax = fig.axes[0]
     assert len(fig.axes) == 1 and len(ax.patches) >= 30
     assert sorted(p.get_height() for p in ax.patches if p.get_height() > 0)[-1] == 109
@@ -88,7 +92,7 @@ def test_class_balance_grouped_bars():
 def test_training_curves_two_rows_per_model(n_models):
     histories = {name: history(seed=i) for i, name in enumerate(MODELS[:n_models])}
     copies = {name: h.copy() for name, h in histories.items()}
-    fig = plots.training_curves(histories)
+    fig = training_plots.training_curves(histories)
     assert len(fig.axes) == 2 * n_models
     assert [ax.get_title() for ax in fig.axes[:n_models]] == list(MODELS[:n_models])
     assert "%" in fig.axes[0].get_ylabel() and fig.axes[-1].get_xlabel() == "epoch"
@@ -101,7 +105,7 @@ def test_training_curves_two_rows_per_model(n_models):
 
 
 def test_compare_curves_runs_on_shared_axes():
-    fig = plots.compare_curves({"baseline": history(), "augmented": history(seed=1)})
+    fig = training_plots.compare_curves({"baseline": history(), "augmented": history(seed=1)})
     acc_ax, loss_ax = fig.axes
     assert len(acc_ax.get_lines()) == 4 and len(loss_ax.get_lines()) == 4
     labels = [t.get_text() for t in loss_ax.get_legend().get_texts()]
@@ -110,7 +114,7 @@ def test_compare_curves_runs_on_shared_axes():
     plt.close(fig)
 
 
-@pytest.mark.parametrize("curves", [plots.training_curves, plots.compare_curves])
+@pytest.mark.parametrize("curves", [training_plots.training_curves, training_plots.compare_curves])
 def test_curves_name_the_missing_column(curves):
     with pytest.raises(ValueError, match="val_acc") as error:
         curves({"vgg16": history().drop(columns="val_acc")})
@@ -123,7 +127,7 @@ def test_confusion_heatmap_rows_sum_to_100_percent():
     confusion = RNG.integers(0, 50, size=(10, 10))
     confusion[3] = 0  # a class absent from the labels: its row is all zeros, not NaN
     before = confusion.copy()
-    fig = plots.confusion_heatmap(confusion)
+    fig = failure_plots.confusion_heatmap(confusion)
     ax = fig.axes[0]
     annotations = np.array([float(t.get_text()) for t in ax.texts]).reshape(10, 10)
     row_sums = np.delete(annotations.sum(1), 3)
@@ -136,11 +140,11 @@ def test_confusion_heatmap_rows_sum_to_100_percent():
 
 def test_confusion_heatmap_counts_and_bad_shape():
     confusion = np.diag(np.arange(1, 11))
-    fig = plots.confusion_heatmap(confusion.tolist(), normalize=False)
+    fig = failure_plots.confusion_heatmap(confusion.tolist(), normalize=False)
     assert [t.get_text() for t in fig.axes[0].texts][:2] == ["1", "0"]
     plt.close(fig)
     with pytest.raises(ValueError, match=r"\(10, 10\)"):
-        plots.confusion_heatmap(np.ones((9, 10)))
+        failure_plots.confusion_heatmap(np.ones((9, 10)))
 
 
 @pytest.mark.parametrize("with_probabilities", [False, True])
@@ -148,7 +152,7 @@ def test_case_gallery_one_column_per_case(with_probabilities):
     pictures, rows = images(3), cases(3)
     probs = probabilities(3) if with_probabilities else None
     before = (pictures.copy(), rows.copy())
-    fig = plots.case_gallery(pictures, rows, probs)
+    fig = failure_plots.case_gallery(pictures, rows, probs)
     assert len(fig.axes) == 3 * (2 if with_probabilities else 1)
     assert fig.axes[0].get_title() == "T-shirt/top → Trouser"
     assert "confidence 20.0%" in fig.axes[0].get_xlabel() and "entropy 2.000" in fig.axes[0].get_xlabel()
@@ -163,17 +167,17 @@ def test_case_gallery_one_column_per_case(with_probabilities):
 
 def test_case_gallery_bad_input():
     with pytest.raises(ValueError, match="rows has 2 entries but there are 3 images"):
-        plots.case_gallery(images(3), cases(2))
+        failure_plots.case_gallery(images(3), cases(2))
     with pytest.raises(ValueError, match="entropy"):
-        plots.case_gallery(images(2), cases(2).drop(columns="entropy"))
+        failure_plots.case_gallery(images(2), cases(2).drop(columns="entropy"))
     with pytest.raises(ValueError, match="probabilities"):
-        plots.case_gallery(images(2), cases(2), probabilities(3))
+        failure_plots.case_gallery(images(2), cases(2), probabilities(3))
 
 
 def test_neighbour_grid_query_then_neighbours():
     queries, neighbours = images(2), images(8).reshape(2, 4, 28, 28)
     before = neighbours.copy()
-    fig = plots.neighbour_grid(queries, neighbours, titles=["Shirt", "Coat"],
+    fig = failure_plots.neighbour_grid(queries, neighbours, titles=["Shirt", "Coat"],
                                neighbour_titles=[[f"d={d}" for d in range(4)]] * 2)
     assert len(fig.axes) == 2 * 5
     assert fig.axes[5].get_title() == "Coat" and fig.axes[6].get_title() == "d=0"
@@ -181,16 +185,16 @@ def test_neighbour_grid_query_then_neighbours():
     assert np.array_equal(neighbours, before) and renders(fig)
     plt.close(fig)
     with pytest.raises(ValueError, match="3 rows of neighbours but there are 2"):
-        plots.neighbour_grid(queries, images(12).reshape(3, 4, 28, 28))
+        failure_plots.neighbour_grid(queries, images(12).reshape(3, 4, 28, 28))
     with pytest.raises(ValueError, match=r"neighbour_titles\[0\]"):
-        plots.neighbour_grid(queries, neighbours, neighbour_titles=[["a"], ["b"]])
+        failure_plots.neighbour_grid(queries, neighbours, neighbour_titles=[["a"], ["b"]])
 
 
 def test_cam_grid_overlays_each_set():
     pictures = images(2, dtype=np.float32) / 255
     cams = {"predicted class": RNG.random((2, 28, 28)), "true class": RNG.random((2, 28, 28))}
     before = {name: c.copy() for name, c in cams.items()}
-    fig = plots.cam_grid(pictures, cams, titles=["Bag → Dress", "Coat → Shirt"])
+    fig = explain_plots.cam_grid(pictures, cams, titles=["Bag → Dress", "Coat → Shirt"])
     assert len(fig.axes) == 2 * 3 + 1  # plus one shared colorbar
     overlay_ax = fig.axes[1]
     assert overlay_ax.get_title() == "predicted class" and len(overlay_ax.images) == 2
@@ -202,35 +206,35 @@ def test_cam_grid_overlays_each_set():
 
 def test_cam_grid_bad_input():
     with pytest.raises(ValueError, match="'true class' has shape"):
-        plots.cam_grid(images(2), {"true class": np.zeros((3, 28, 28))})
+        explain_plots.cam_grid(images(2), {"true class": np.zeros((3, 28, 28))})
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        plots.cam_grid(images(2), {"raw": np.full((2, 28, 28), 2.0)})
+        explain_plots.cam_grid(images(2), {"raw": np.full((2, 28, 28), 2.0)})
     with pytest.raises(ValueError, match="titles"):
-        plots.cam_grid(images(2), {"raw": np.zeros((2, 28, 28))}, titles=["one"])
+        explain_plots.cam_grid(images(2), {"raw": np.zeros((2, 28, 28))}, titles=["one"])
 
 
 def test_metric_bars_percent_and_errors():
     table = pd.DataFrame({"model": list(MODELS), "test_acc": [0.93, 0.92, 0.90], "sd": [0.002, 0.003, 0.004]})
     before = table.copy()
-    fig = plots.metric_bars(table, "test_acc", error="sd")
+    fig = training_plots.metric_bars(table, "test_acc", error="sd")
     ax = fig.axes[0]
     assert len(fig.axes) == 1 and [p.get_height() for p in ax.patches] == pytest.approx([93, 92, 90])
     assert "%" in ax.get_ylabel() and "resnet18" in texts(fig) and "93.00%" in [t.get_text() for t in ax.texts]
     pd.testing.assert_frame_equal(table, before)
     plt.close(fig)
-    fig = plots.metric_bars(table.rename(columns={"test_acc": "seconds"}), "seconds")
+    fig = training_plots.metric_bars(table.rename(columns={"test_acc": "seconds"}), "seconds")
     assert [p.get_height() for p in fig.axes[0].patches] == pytest.approx([0.93, 0.92, 0.90])
     plt.close(fig)
     with pytest.raises(ValueError, match="sigma"):
-        plots.metric_bars(table, "test_acc", error="sigma")
+        training_plots.metric_bars(table, "test_acc", error="sigma")
     with pytest.raises(ValueError, match="repeated 'model'"):
-        plots.metric_bars(pd.concat([table, table]), "test_acc")
+        training_plots.metric_bars(pd.concat([table, table]), "test_acc")
 
 
 def test_no_figure_left_registered_with_pyplot():
     """Figures are bare Figure objects: a notebook shows each once and nothing accumulates."""
     plt.close("all")
-    fig = plots.metric_bars(pd.DataFrame({"model": ["a"], "loss": [0.3]}), "loss")
+    fig = training_plots.metric_bars(pd.DataFrame({"model": ["a"], "loss": [0.3]}), "loss")
     assert plt.get_fignums() == []
     plt.close(fig)
 
@@ -240,7 +244,7 @@ def test_no_figure_left_registered_with_pyplot():
 def test_seed_points_one_point_per_run_and_mean_sd():
     runs = pd.DataFrame({"arm": ["base"] * 3 + ["aug"] * 3, "test acc %": [90.0, 91.0, 92.0, 92.0, 92.5, 93.0]})
     before = runs.copy()
-    fig = plots.seed_points(runs, x="arm", y="test acc %", order=["base", "aug"])
+    fig = statistics_plots.seed_points(runs, x="arm", y="test acc %", order=["base", "aug"])
     ax = fig.axes[0]
     points = [c for c in ax.collections if len(c.get_offsets()) == 3]
     assert len(points) == 2 and sorted(points[0].get_offsets()[:, 1]) == [90.0, 91.0, 92.0]
@@ -251,9 +255,9 @@ def test_seed_points_one_point_per_run_and_mean_sd():
     assert renders(fig)
     plt.close(fig)
     with pytest.raises(ValueError, match=r"order lacks group\(s\) \['aug'\]"):
-        plots.seed_points(runs, x="arm", y="test acc %", order=["base"])
+        statistics_plots.seed_points(runs, x="arm", y="test acc %", order=["base"])
     with pytest.raises(ValueError, match="lacks column"):
-        plots.seed_points(runs, x="arm", y="loss")
+        statistics_plots.seed_points(runs, x="arm", y="loss")
 
 
 def test_p_value_heatmap_stars_below_alpha():
@@ -261,16 +265,16 @@ def test_p_value_heatmap_stars_below_alpha():
     matrix = pd.DataFrame([[np.nan, 0.0, 0.2], [0.0, np.nan, 0.04], [0.2, 0.04, np.nan]], index=names,
                           columns=names)
     before = matrix.copy()
-    fig = plots.p_value_heatmap(matrix)
+    fig = statistics_plots.p_value_heatmap(matrix)
     annotations = sorted(t.get_text() for t in fig.axes[0].texts)
     assert annotations == sorted(["<1e-4*", "<1e-4*", "0.2", "0.2", "0.04*", "0.04*"])
     assert "C" in texts(fig) and renders(fig)
     pd.testing.assert_frame_equal(matrix, before)
     plt.close(fig)
     with pytest.raises(ValueError, match="square"):
-        plots.p_value_heatmap(matrix.iloc[:2])
+        statistics_plots.p_value_heatmap(matrix.iloc[:2])
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        plots.p_value_heatmap(matrix * 10)
+        statistics_plots.p_value_heatmap(matrix * 10)
 
 
 def test_risk_coverage_plot_thins_each_curve():
@@ -278,7 +282,7 @@ def test_risk_coverage_plot_thins_each_curve():
     curves = pd.concat([pd.DataFrame({"model": model, "signal": signal, "coverage": coverage,
                                       "risk": np.linspace(0.0, 0.1, 1000)})
                         for model in ("a", "b") for signal in ("confidence", "entropy")], ignore_index=True)
-    fig = plots.risk_coverage_plot(curves, max_points=50)
+    fig = statistics_plots.risk_coverage_plot(curves, max_points=50)
     assert len(fig.axes) == 2 and [ax.get_title() for ax in fig.axes] == ["a", "b"]
     lines = fig.axes[0].lines
     assert len(lines) == 2 and all(len(line.get_xdata()) == 50 for line in lines)
@@ -286,13 +290,13 @@ def test_risk_coverage_plot_thins_each_curve():
     assert renders(fig)
     plt.close(fig)
     with pytest.raises(ValueError, match="risk"):
-        plots.risk_coverage_plot(curves.drop(columns="risk"))
+        statistics_plots.risk_coverage_plot(curves.drop(columns="risk"))
 
 
 def test_image_gallery_rows_titles_and_flags():
     pictures = images(5)
     before = pictures.copy()
-    fig = plots.image_gallery(pictures, titles=[f"t{i}" for i in range(5)], captions=[f"c{i}" for i in range(5)],
+    fig = statistics_plots.image_gallery(pictures, titles=[f"t{i}" for i in range(5)], captions=[f"c{i}" for i in range(5)],
                               columns=3, flagged=[False, True, False, False, False], flag_label="suspect")
     assert len(fig.axes) == 6 and not fig.axes[5].axison  # 2 rows of 3, the last panel empty
     assert fig.axes[4].get_title() == "t4" and fig.axes[4].get_xlabel() == "c4"
@@ -301,9 +305,9 @@ def test_image_gallery_rows_titles_and_flags():
     assert np.array_equal(pictures, before) and renders(fig)
     plt.close(fig)
     with pytest.raises(ValueError, match="titles has 2 entries but there are 5 images"):
-        plots.image_gallery(pictures, titles=["a", "b"])
+        statistics_plots.image_gallery(pictures, titles=["a", "b"])
     with pytest.raises(ValueError, match="non-empty"):
-        plots.image_gallery(images(0), titles=[])
+        statistics_plots.image_gallery(images(0), titles=[])
 
 
 # ---- stress-test figures ------------------------------------------------------------------------
@@ -318,7 +322,7 @@ def stress_errors():
 def test_severity_curves_one_panel_per_corruption():
     errors = stress_errors()
     before = errors.copy()
-    fig = plots.severity_curves(errors, columns=2)
+    fig = robustness_plots.severity_curves(errors, columns=2)
     visible = [ax for ax in fig.axes if ax.axison]
     assert len(visible) == 3 and [ax.get_title() for ax in visible] == ["gaussian noise", "contrast", "hflip"]
     line = visible[0].get_lines()[0]
@@ -328,30 +332,30 @@ def test_severity_curves_one_panel_per_corruption():
     assert renders(fig)
     plt.close(fig)
     with pytest.raises(ValueError, match="no corrupted"):
-        plots.severity_curves(errors[errors.corruption == "clean"])
+        robustness_plots.severity_curves(errors[errors.corruption == "clean"])
     with pytest.raises(ValueError, match="severity"):
-        plots.severity_curves(errors.drop(columns="severity"))
+        robustness_plots.severity_curves(errors.drop(columns="severity"))
 
 
 def test_ce_heatmap_annotates_every_cell():
     ce = pd.DataFrame({"model": ["a", "a", "b", "b"], "corruption": ["jpeg", "hflip"] * 2, "CE": [100, 100, 80, 150]})
-    fig = plots.ce_heatmap(ce, reference="a")
+    fig = robustness_plots.ce_heatmap(ce, reference="a")
     ax = fig.axes[0]
     assert sorted(t.get_text() for t in ax.texts) == ["100", "100", "150", "80"]
     assert "% of a" in fig.axes[1].get_ylabel() and renders(fig)
     plt.close(fig)
     with pytest.raises(ValueError, match="relative CE"):
-        plots.ce_heatmap(ce, column="relative CE")
+        robustness_plots.ce_heatmap(ce, column="relative CE")
 
 
 def test_corruption_grid_rows_and_columns():
     grid = RNG.random((2, 3, 28, 28))
-    fig = plots.corruption_grid(grid, ["contrast", "hflip"], (1, 5))
+    fig = robustness_plots.corruption_grid(grid, ["contrast", "hflip"], (1, 5))
     assert len(fig.axes) == 6 and fig.axes[0].get_title() == "clean" and fig.axes[2].get_title() == "severity 5"
     assert fig.axes[3].get_ylabel() == "hflip" and renders(fig)
     plt.close(fig)
     with pytest.raises(ValueError, match="names and severities"):
-        plots.corruption_grid(grid, ["contrast"], (1, 5))
+        robustness_plots.corruption_grid(grid, ["contrast"], (1, 5))
 
 
 def reliability(n_bins=15):
@@ -364,20 +368,20 @@ def reliability(n_bins=15):
 
 def test_reliability_diagrams_one_panel_per_model():
     tables = {"A": reliability(), "B": reliability()}
-    fig = plots.reliability_diagrams(tables, {"A": 0.0123})
+    fig = robustness_plots.reliability_diagrams(tables, {"A": 0.0123})
     assert len(fig.axes) == 2 and "ECE 1.23 %" in fig.axes[0].get_title() and fig.axes[1].get_title() == "B"
     heights = sorted(p.get_height() for p in fig.axes[0].patches if p.get_fill())
     assert len(heights) == 5 and heights[-1] == pytest.approx(90)  # accuracy of the filled bins, in %
     assert renders(fig)
     plt.close(fig)
     with pytest.raises(ValueError, match="count"):
-        plots.reliability_diagrams({"A": reliability().drop(columns="count")})
+        robustness_plots.reliability_diagrams({"A": reliability().drop(columns="count")})
 
 
 def test_calibration_shift_before_and_after():
     frame = pd.DataFrame({"model": ["a"] * 3 + ["b"] * 3, "severity": [0, 1, 2] * 2, "accuracy": 0.9,
                           "ECE": [0.01, 0.05, 0.1] * 2, "ECE scaled": [0.01, 0.03, 0.08] * 2})
-    fig = plots.calibration_shift(frame)
+    fig = robustness_plots.calibration_shift(frame)
     assert len(fig.axes) == 2 and len(fig.axes[0].get_lines()) == 2
     assert list(fig.axes[1].get_lines()[0].get_ydata()) == pytest.approx([1, 3, 8]) and renders(fig)
     plt.close(fig)
@@ -390,26 +394,26 @@ def randomisation_table(steps=4):
 
 
 def test_randomisation_curves_and_maps():
-    fig = plots.randomisation_curves({"A": randomisation_table(), "B": randomisation_table(5)}, {"A": 0.2})
+    fig = explain_plots.randomisation_curves({"A": randomisation_table(), "B": randomisation_table(5)}, {"A": 0.2})
     assert len(fig.axes) == 2 and [t.get_text() for t in fig.axes[1].get_xticklabels()][-1] == "layer 4"
     assert any(line.get_linestyle() == "--" for line in fig.axes[0].get_lines())  # the different-images floor
     assert renders(fig)
     plt.close(fig)
     pictures, maps = images(2, np.float32) / 255, RNG.random((3, 2, 28, 28))
-    fig = plots.randomisation_maps(pictures, maps, ["none", "output layer", "block 1"])
+    fig = explain_plots.randomisation_maps(pictures, maps, ["none", "output layer", "block 1"])
     assert len(fig.axes) == 2 * 3 + 1 and fig.axes[1].get_title() == "output layer" and renders(fig)
     plt.close(fig)
     with pytest.raises(ValueError, match="steps"):
-        plots.randomisation_maps(pictures, maps, ["none"])
+        explain_plots.randomisation_maps(pictures, maps, ["none"])
 
 
 def test_deletion_curves_one_line_per_method():
     table = pd.DataFrame({"method": ["gradcam"] * 3 + ["random"] * 3, "fraction": [0, 0.5, 1] * 2,
                           "probability": [0.9, 0.3, 0.1, 0.9, 0.6, 0.1]})
-    fig = plots.deletion_curves({"A": table})
+    fig = explain_plots.deletion_curves({"A": table})
     ax = fig.axes[0]
     assert len(ax.get_lines()) == 2 and list(ax.get_lines()[0].get_xdata()) == [0, 50, 100]
     assert ax.get_legend() is not None and renders(fig)
     plt.close(fig)
     with pytest.raises(ValueError, match="empty"):
-        plots.deletion_curves({})
+        explain_plots.deletion_curves({})

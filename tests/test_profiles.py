@@ -4,14 +4,14 @@ import dataclasses
 
 import pytest
 
+from fmnist_lib.analysis.label_audit import fold_configs
 from fmnist_lib.errors import ConfigError
-from fmnist_lib.label_audit import fold_configs
-from fmnist_lib.profiles import (
+from fmnist_lib.report.profiles import (
     PROFILES, STUDY_MODEL, audit_configs, augmentation_configs, baseline_configs, get_profile, headline_seed_configs,
     persistence_configs, profile_seeds, seeds_at_headline_budget, study_configs,
 )
-from fmnist_lib.report import get_section
-from fmnist_lib.runs import run_key
+from fmnist_lib.report.sections import get_section
+from fmnist_lib.runs.cache import run_key
 
 
 @pytest.mark.parametrize("profile", PROFILES)

@@ -11,17 +11,18 @@ import numpy as np
 import pytest
 import torch
 
-from fmnist_lib import data as fdata
 from fmnist_lib.cli import main
-from fmnist_lib.config import TrainConfig
-from fmnist_lib.runs import load_or_train, read_run
+from fmnist_lib.data import fashion_mnist as fdata
+from fmnist_lib.runs.cache import load_or_train, read_run
+from fmnist_lib.training.config import TrainConfig
 
 CONFIG = dict(model="custom_cnn", epochs=3, train_subset=512, val_size=1_000, device="cpu", seed=3)
 
 CHILD = textwrap.dedent("""
     import os, signal, sys
-    from fmnist_lib import runs, train
-    from fmnist_lib.config import TrainConfig
+    from fmnist_lib.runs import cache as runs
+    from fmnist_lib.training import train
+    from fmnist_lib.training.config import TrainConfig
 
     def kill_on_call(module, name, n):
         real, calls = getattr(module, name), []

@@ -4,9 +4,10 @@ import pytest
 
 from fmnist_lib.cli import main
 from fmnist_lib.errors import ConfigError
-from fmnist_lib.profiles import PROFILES, augmentation_configs, baseline_configs, get_profile
-from fmnist_lib.parameters import check_parameters, parse_assignment
-from fmnist_lib.report import SECTIONS, get_section, notebook_defaults, project_root
+from fmnist_lib.report.execute import project_root
+from fmnist_lib.report.parameters import notebook_defaults, parse_assignment
+from fmnist_lib.report.profiles import PROFILES, augmentation_configs, baseline_configs, get_profile
+from fmnist_lib.report.sections import SECTIONS, check_parameters, get_section
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -25,21 +26,22 @@ def test_parse_assignment_needs_a_name():
         parse_assignment("12")
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"profile": "fast"}, "Unknown profile 'fast'. Choose one of: full, cpu, smoke"),
-    ({"model": "vgg17"}, "Unknown model 'vgg17'"),
-    ({"models": []}, "non-empty list"),
-    ({"models": ["custom_cnn", "alexnet"]}, "Unknown model 'alexnet'"),
-    ({"n_cases": 0}, "n_cases must be a whole number >= 1 and at most 64"),
-    ({"n_cases": "eight"}, "n_cases must be a whole number"),
-    ({"epochs": -1}, "epochs must be a whole number >= 1 or None"),
-    ({"device": "gpu"}, "Unknown device 'gpu'"),
-    ({"cam_method": "gradcam3"}, "Unknown CAM method 'gradcam3'"),
-    ({"n_casse": 3}, "has no parameter 'n_casse'"),
+@pytest.mark.parametrize("section, values, message", [
+    ("failures", {"profile": "fast"}, "Unknown profile 'fast'. Choose one of: full, cpu, smoke"),
+    ("failures", {"model": "vgg17"}, "Unknown model 'vgg17'"),
+    ("baselines", {"models": []}, "non-empty list"),
+    ("baselines", {"models": ["custom_cnn", "alexnet"]}, "Unknown model 'alexnet'"),
+    ("failures", {"n_cases": 0}, "n_cases must be a whole number >= 1 and at most 64"),
+    ("failures", {"n_cases": "eight"}, "n_cases must be a whole number"),
+    ("baselines", {"epochs": -1}, "epochs must be a whole number >= 1 or None"),
+    ("failures", {"device": "gpu"}, "Unknown device 'gpu'"),
+    ("explainability", {"cam_method": "gradcam3"}, "Unknown CAM method 'gradcam3'"),
+    ("failures", {"n_casse": 3}, "Section failures has no parameter 'n_casse'"),
+    ("failures", {"models": ["vgg16"]}, "Section failures has no parameter 'models'"),  # the registry's list decides
 ])
-def test_bad_parameter_values(values, message):
+def test_bad_parameter_values(section, values, message):
     with pytest.raises(ConfigError, match=message):
-        check_parameters("failures", **values)
+        check_parameters(section, **values)
 
 
 def test_every_notebook_parameter_is_checked():
@@ -78,9 +80,9 @@ def test_profiles_give_the_documented_budgets():
     (["-p", "12"], "-p expects name=value"),
 ])
 def test_report_command_refuses_bad_input_before_any_work(capsys, args, message, monkeypatch):
-    from fmnist_lib import runs
+    from fmnist_lib.runs import cache as run_cache
 
-    monkeypatch.setattr(runs, "train", lambda *a, **k: pytest.fail("trained despite bad input"))
+    monkeypatch.setattr(run_cache, "train", lambda *a, **k: pytest.fail("trained despite bad input"))
     assert main(["report", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 import torch
 
-from fmnist_lib import robustness
+from fmnist_lib.analysis import robustness
 from fmnist_lib.errors import ConfigError
-from fmnist_lib.models import build_model
+from fmnist_lib.training.models import build_model
 
 CONDITIONS = [("clean", 0), ("noise", 1), ("noise", 2), ("flip", 1), ("flip", 2)]
 

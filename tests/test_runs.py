@@ -8,16 +8,16 @@ import shutil
 import pytest
 import torch
 
-from fmnist_lib import runs
 from fmnist_lib.errors import CacheError
-from fmnist_lib.evaluate import predict_logits
-from fmnist_lib.runs import list_runs, load_or_train, read_run, run_key, run_name
+from fmnist_lib.runs import cache as run_cache
+from fmnist_lib.runs.cache import list_runs, load_or_train, read_run, run_key, run_name
+from fmnist_lib.training.forward import predict_logits
 
 
 @pytest.fixture(scope="module")
 def cached(tmp_path_factory, fmnist):
     """One tiny run trained into a module-wide cache."""
-    from fmnist_lib.config import TrainConfig
+    from fmnist_lib.training.config import TrainConfig
 
     config = TrainConfig(model="custom_cnn", epochs=2, train_subset=512, val_size=1_000, device="cpu", seed=3)
     cache = tmp_path_factory.mktemp("cache")
@@ -29,19 +29,19 @@ def no_training(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("trained although the run was cached")
 
-    monkeypatch.setattr(runs, "train", refuse)
+    monkeypatch.setattr(run_cache, "train", refuse)
 
 
 @pytest.fixture
 def counting_train(monkeypatch):
     calls = []
-    real_train = runs.train
+    real_train = run_cache.train
 
     def spy(*args, **kwargs):
         calls.append(args[0])
         return real_train(*args, **kwargs)
 
-    monkeypatch.setattr(runs, "train", spy)
+    monkeypatch.setattr(run_cache, "train", spy)
     return calls
 
 

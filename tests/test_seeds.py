@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from fmnist_lib import runs
-from fmnist_lib.config import TrainConfig
+from fmnist_lib.analysis.persistence import persistence_table
+from fmnist_lib.analysis.stats import aggregate_runs
 from fmnist_lib.errors import ConfigError
-from fmnist_lib.persistence import persistence_table
-from fmnist_lib.profiles import PROFILES, get_profile, seed_configs
-from fmnist_lib.seeds import load_or_train_seeds, seed_correct, seed_metrics, seed_predictions
-from fmnist_lib.stats import aggregate_runs
+from fmnist_lib.report.profiles import PROFILES, get_profile, seed_configs
+from fmnist_lib.runs import cache as run_cache
+from fmnist_lib.runs.seeds import load_or_train_seeds, seed_correct, seed_metrics, seed_predictions
+from fmnist_lib.training.config import TrainConfig
 
 TINY = TrainConfig(model="custom_cnn", epochs=1, train_subset=256, val_size=200, device="cpu")
 
@@ -44,7 +44,7 @@ def test_same_seed_is_the_same_cached_run(seeded, small_data, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("trained although the run was cached")
 
-    monkeypatch.setattr(runs, "train", refuse)
+    monkeypatch.setattr(run_cache, "train", refuse)
     again = load_or_train_seeds(seed_configs(TINY, [4, 3]), cache_dir=cache)  # no data: cached runs need none
     assert [run.path for run in again] == [second.path, first.path]
     assert again[1].metrics["test"] == first.metrics["test"]
@@ -79,4 +79,4 @@ def test_profiles_have_seeds():
     assert len(PROFILES["cpu"].seeds) >= 3 and len(PROFILES["smoke"].seeds) >= 2
     assert all(profile.seeds[0] == 56 for profile in PROFILES.values())  # the write-up's seed first
     configs = seed_configs(get_profile("smoke").config("custom_cnn"), get_profile("smoke").seeds)
-    assert [c.seed for c in configs] == [56, 57] and len({runs.run_key(c) for c in configs}) == 2
+    assert [c.seed for c in configs] == [56, 57] and len({run_cache.run_key(c) for c in configs}) == 2

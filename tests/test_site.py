@@ -9,11 +9,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from fmnist_lib.corruptions import CORRUPTIONS
+from fmnist_lib.data.corruptions import CORRUPTIONS
 from fmnist_lib.errors import FmnistError
-from fmnist_lib.profiles import augmentation_configs, baseline_configs, get_profile, headline_seed_configs
-from fmnist_lib.report import SECTIONS, project_root, run_report
-from fmnist_lib.runs import list_runs, run_name
+from fmnist_lib.report.build import run_report
+from fmnist_lib.report.execute import project_root
+from fmnist_lib.report.profiles import augmentation_configs, baseline_configs, get_profile, headline_seed_configs
+from fmnist_lib.report.sections import SECTIONS
+from fmnist_lib.runs.cache import list_runs, run_name
 
 ROOT = project_root()
 ARTIFACTS = ROOT / "build" / "test-artifacts"  # screenshots of every page, kept for inspection
@@ -101,7 +103,7 @@ def test_glued_numbers_equal_the_runs(site):
 def test_statistics_glue_equals_the_seed_runs(site):
     root, cache, _ = site
     runs = list_runs(cache).set_index("run")
-    statistics = glued(root / "build" / "executed" / "09_statistics.ipynb")
+    statistics = glued(root / "build" / "executed" / "07_statistics.ipynb")
     seed_runs = runs.loc[[run_name(config) for config in headline_seed_configs("smoke", "custom_cnn")]]
     assert int(statistics["statistics_custom_runs"]) == len(seed_runs) == 2
     assert float(statistics["statistics_custom_mean"]) == pytest.approx(seed_runs.test_acc.mean(), abs=0.006)
@@ -110,9 +112,9 @@ def test_statistics_glue_equals_the_seed_runs(site):
     failures = glued(root / "build" / "executed" / "02_failures.ipynb")
     assert "of the 2 seed runs" in failures["failures_uncertain_persistence"]
     pages = root / "_build" / "html" / "build" / "executed"
-    assert "candidates for a person to judge" in (pages / "09_statistics.html").read_text()
+    assert "candidates for a person to judge" in (pages / "07_statistics.html").read_text()
     for page in ("01_baselines", "02_failures", "04_augmentation"):
-        assert 'href="09_statistics.html' in (pages / f"{page}.html").read_text(), page
+        assert 'href="07_statistics.html' in (pages / f"{page}.html").read_text(), page
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make browser)")
@@ -183,11 +185,11 @@ def test_failing_cell_names_notebook_and_cell_and_the_rerun_resumes(site):
 def test_stress_pages_state_their_subsets_and_qualify_the_heatmaps(site):
     root, _, _ = site
     executed, pages = root / "build" / "executed", root / "_build" / "html" / "build" / "executed"
-    robust = glued(executed / "07_robustness.ipynb")
-    assert int(robust["robust_n_corruptions"]) == len(CORRUPTIONS)
-    assert f"Custom CNN {get_profile('smoke').stress_images['custom_cnn']:,}" in robust["robust_budget"]
-    assert "Custom CNN (augmented)" in (pages / "07_robustness.html").read_text()
-    saliency = glued(executed / "08_saliency_checks.ipynb")
+    robust = glued(executed / "05_robustness.ipynb")
+    assert int(robust["robustness_n_corruptions"]) == len(CORRUPTIONS)
+    assert f"Custom CNN {get_profile('smoke').stress_images['custom_cnn']:,}" in robust["robustness_budget"]
+    assert "Custom CNN (augmented)" in (pages / "05_robustness.html").read_text()
+    saliency = glued(executed / "06_saliency_checks.ipynb")
     explained = (pages / "03_explainability.html").read_text()  # the explainability page states the check's outcome
-    assert 'href="08_saliency_checks.html' in explained
+    assert 'href="06_saliency_checks.html' in explained
     assert f"{float(saliency['saliency_custom_final_rho']):.2f}" in explained

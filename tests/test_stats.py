@@ -6,7 +6,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from fmnist_lib.errors import ConfigError
-from fmnist_lib.stats import (
+from fmnist_lib.analysis.stats import (
     aggregate_runs, mcnemar_test, paired_bootstrap, p_value_matrix, pairwise_comparisons, seed_matched_comparisons,
     seed_summary,
 )
@@ -133,7 +133,7 @@ def test_seed_matched_comparisons():
 
 
 def test_bca_that_cannot_be_computed_falls_back_to_percentile(monkeypatch):
-    from fmnist_lib import stats
+    from fmnist_lib.analysis import stats
 
     real = stats._bootstrap_interval
 
@@ -147,7 +147,7 @@ def test_bca_that_cannot_be_computed_falls_back_to_percentile(monkeypatch):
 
 
 def test_mean_interval_is_the_student_t_interval():
-    from fmnist_lib.stats import mean_interval
+    from fmnist_lib.analysis.stats import mean_interval
 
     values = [0.2, 0.5, 0.35]
     low, high = mean_interval(values)

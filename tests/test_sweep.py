@@ -13,13 +13,14 @@ import time
 import pytest
 import torch
 
-from fmnist_lib import runs
 from fmnist_lib.cli import main
-from fmnist_lib.config import TrainConfig
-from fmnist_lib.executors import DaskExecutor, LocalExecutor
-from fmnist_lib.report import SECTIONS, project_root, report_configs, section_parameters
-from fmnist_lib.runs import load_or_train, read_run, run_name, verify_run
-from fmnist_lib.sweep import SweepFailed, SweepResult, plan_sweep, run_sweep
+from fmnist_lib.report.execute import project_root
+from fmnist_lib.report.sections import SECTIONS, report_configs, section_parameters
+from fmnist_lib.runs import cache as run_cache
+from fmnist_lib.runs.cache import load_or_train, read_run, run_name, verify_run
+from fmnist_lib.runs.executors import DaskExecutor, LocalExecutor
+from fmnist_lib.runs.sweep import SweepFailed, SweepResult, plan_sweep, run_sweep
+from fmnist_lib.training.config import TrainConfig
 
 TINY = TrainConfig(model="custom_cnn", epochs=1, train_subset=512, val_size=1_000, device="cpu", seed=3)
 CONFIGS = [TINY, dataclasses.replace(TINY, seed=4)]
@@ -52,7 +53,7 @@ def no_training(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("trained although the run was cached")
 
-    monkeypatch.setattr(runs, "train", refuse)
+    monkeypatch.setattr(run_cache, "train", refuse)
 
 
 def test_dry_run_lists_the_reports_runs(tmp_path, capsys):
@@ -110,9 +111,9 @@ def test_a_second_sweep_retries_only_what_failed(swept, cluster):
 def two_sections(monkeypatch):
     """The report cut to two sections, to keep the training small: the mechanism is the same for every
     section, and the full list (checked by the dry run above) grows with every page the report gains."""
-    from fmnist_lib import report
+    from fmnist_lib.report import sections
 
-    monkeypatch.setattr(report, "SECTIONS", tuple(s for s in SECTIONS if s.name in ("baselines", "augmentation")))
+    monkeypatch.setattr(sections, "SECTIONS", tuple(s for s in SECTIONS if s.name in ("baselines", "augmentation")))
 
 
 def test_report_after_a_distributed_sweep_trains_nothing(cluster, two_sections, tmp_path, capsys, no_training):
@@ -173,7 +174,7 @@ def test_a_killed_worker_costs_a_retry_not_the_run(cluster, tmp_path):
 
 def test_report_with_workers_packs_its_runs_and_they_equal_runs_trained_alone(tmp_path, monkeypatch):
     """`fmnist report --workers 2` trains the missing runs two at a time (on one GPU: packed onto the card)."""
-    from fmnist_lib.report import _train
+    from fmnist_lib.report.build import _train
 
     monkeypatch.setenv("FMNIST_CACHE_DIR", str(tmp_path / "packed"))
     lines = []

@@ -5,8 +5,11 @@ import math
 import pandas as pd
 import pytest
 
-from fmnist_lib.models import build_model
-from fmnist_lib.tables import accuracy_interval, join_names, model_label, overfitting, stage_table
+from fmnist_lib.analysis.stats import accuracy_interval
+from fmnist_lib.analysis.training_curves import overfitting
+from fmnist_lib.report.tables import stage_table
+from fmnist_lib.report.text import join_names
+from fmnist_lib.training.models import build_model, model_label
 
 
 def history(train_acc, val_acc, val_loss):

@@ -6,15 +6,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from fmnist_lib.batches import to_unit_float
-from fmnist_lib.config import TrainConfig
+from fmnist_lib.data.batches import to_unit_float
 from fmnist_lib.errors import ConfigError
-from fmnist_lib.train import Checkpoint, check_last_batch, split_for, train
+from fmnist_lib.training.checkpoint import Checkpoint
+from fmnist_lib.training.config import TrainConfig
+from fmnist_lib.training.train import check_last_batch, split_for, train
 
 
 def test_one_step_lowers_the_loss_on_a_fixed_batch(fmnist):
     torch.manual_seed(0)
-    from fmnist_lib.models import build_model
+    from fmnist_lib.training.models import build_model
 
     model = build_model("custom_cnn", 0.286, 0.353).train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)

@@ -133,7 +133,7 @@ def recompress(wheel: Path, dest: Path) -> None:
 def compress_data(dest: Path) -> None:
     """The four IDX files, found and verified by the library, decompressed and stored as .xz."""
     sys.path.insert(0, str(ROOT / "src"))
-    from fmnist_lib.data import IDX_FILES, load_fashion_mnist
+    from fmnist_lib.data.fashion_mnist import IDX_FILES, load_fashion_mnist
 
     folder = load_fashion_mnist().folder  # verifies every file's SHA-256
     dest.mkdir(parents=True, exist_ok=True)

@@ -7,16 +7,15 @@ import logging
 import shlex
 import signal
 import sys
-from dataclasses import fields
 from pathlib import Path
 
 import pandas as pd
 
-from .config import DEVICES, PRECISIONS, TrainConfig
-from .data import IDX_FILES, load_fashion_mnist
+from .data.fashion_mnist import IDX_FILES, load_fashion_mnist
 from .errors import FmnistError
-from .models import MODEL_NAMES, count_parameters, build_model
-from .runs import Run, default_cache_dir, list_runs, load_or_train, run_name
+from .runs.cache import Run, default_cache_dir, list_runs, load_or_train, run_name
+from .training.config import DEVICES, PRECISIONS, TrainConfig
+from .training.models import MODEL_NAMES, build_model, count_parameters
 
 DEFAULTS = TrainConfig()
 
@@ -82,12 +81,12 @@ def cmd_runs(args) -> None:
 
 
 def cmd_report(args) -> None:
-    from .profiles import default_profile
-    from .parameters import parse_assignment
-    from .report import run_report
+    from .report.build import run_report
+    from .report.parameters import parse_assignment
+    from .report.profiles import default_profile
 
     if args.workers is not None:  # before any work
-        from .executors import check_cluster_choice
+        from .runs.executors import check_cluster_choice
 
         check_cluster_choice(None, args.workers)
     overrides = dict(parse_assignment(text) for text in args.parameter)
@@ -106,11 +105,11 @@ def _shell_word(text: str) -> str:
 
 
 def cmd_sweep(args) -> None:
-    from .executors import DaskExecutor, LocalExecutor, check_cluster_choice
-    from .parameters import parse_assignment
-    from .profiles import default_profile
-    from .report import report_configs
-    from .sweep import plan_sweep, plan_table, run_sweep
+    from .report.parameters import parse_assignment
+    from .report.profiles import default_profile
+    from .report.sections import report_configs
+    from .runs.executors import DaskExecutor, LocalExecutor, check_cluster_choice
+    from .runs.sweep import plan_sweep, plan_table, run_sweep
 
     distributed = bool(args.scheduler) or args.workers is not None
     if distributed:  # before any work

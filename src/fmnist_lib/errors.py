@@ -1,4 +1,4 @@
-"""Errors a user can act on.
+"""Errors a user can act on, shared by every stage (data, training, runs, analysis, report, cli).
 
 Every problem caused by input (data files, parameters, cache folders) is raised
 as a subclass of `FmnistError` whose message says what is wrong and what to do.
@@ -20,3 +20,11 @@ class ConfigError(FmnistError, ValueError):
 
 class CacheError(FmnistError):
     """The results cache cannot be read or written."""
+
+
+class SweepError(FmnistError):
+    """The sweep could not start, or some of its runs failed (the others finished)."""
+
+
+class ReportError(FmnistError):
+    """A section failed or the site did not build."""

@@ -1,82 +1,35 @@
-"""The statistics page's building blocks: per-run numbers with their calibration error, the augmentation
-study's comparisons, the page's conclusions in words, and the images its galleries show.
+"""The augmentation study, like for like: both arms at two matched budgets, seed i against seed i.
 
-Every sentence that states a conclusion is computed here from the numbers (and tested), so the
-prose cannot claim more than the tests support. The rule for "a real difference" is one
-throughout: McNemar's exact test on the same test images, Holm-adjusted, significant at `alpha`;
-with several seeds, significant in every seed and in the same direction.
+The write-up paired a 15-epoch baseline with a 30-epoch augmented model. Here each comparison changes one
+thing (or, for the write-up's pairing, says it changes two), and its verdict follows one rule: McNemar's
+exact test on the same test images, Holm-adjusted over the seeds, significant at `alpha` in every seed
+and in the same direction. The sentences that state the study's conclusions are computed here from the
+comparisons (and tested), so the prose cannot claim more than the tests support.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 
-from .calibration import expected_calibration_error, softmax
-from .config import TrainConfig
-from .errors import ConfigError
-from .persistence import persistence_of
-from .runs import Run
-from .seeds import seed_metrics, seed_predictions
+from ..errors import ConfigError
+from ..runs.cache import Run
+from ..runs.seeds import seed_correct
+from .seed_runs import epochs_text, run_table
 from .stats import mean_interval, seed_matched_comparisons
-from .tables import model_label
 
 # The write-up's augmentation claim (shared NUMBERS.md): the 15-epoch baseline against the 30-epoch augmented model.
 WRITEUP_BASELINE_ACC = 92.97
 WRITEUP_AUGMENTED_ACC = 93.24
 WRITEUP_EPOCHS = (15, 30)
 
-RUN_METRICS = ("test acc %", "test loss", "errors", "ECE %")
 VERDICTS = ("better", "worse", "mixed", "not significant")
-SAME_SIZE = 2.0  # a seed spread within a factor 2 of the sampling error counts as "about the same size"
-AUROC_TIE = 0.01  # AUROC differences below this count as a tie between two signals
-
-
-def epochs_text(epochs: int) -> str:
-    """'5 epochs', '1 epoch'."""
-    return f"{epochs} epoch{'' if epochs == 1 else 's'}"
 
 
 def arm_name(augment: bool, epochs: int) -> str:
     """'baseline, 5 epochs' or 'augmented, 5 epochs': one arm of the augmentation study."""
     return f"{'augmented' if augment else 'baseline'}, {epochs_text(epochs)}"
 
-
-def training_text(config: TrainConfig) -> str:
-    """'15 epochs on 50,000 images' ('1 epoch ...'; with ', augmented' when it is)."""
-    return f"{epochs_text(config.epochs)} on {config.n_train:,} images" + (", augmented" if config.augment else "")
-
-
-def run_table(runs: Sequence[Run], weights: str = "final") -> pd.DataFrame:
-    """`seeds.seed_metrics` plus the model's display name, its training in words and 'ECE %'.
-
-    ECE is the 15-bin expected calibration error of the test softmax (`calibration`), in per cent.
-    """
-    frame = seed_metrics(runs, weights)
-    frame["model"] = [model_label(name) for name in frame["model"]]
-    frame["training"] = [training_text(run.config) for run in runs]
-    frame["ECE %"] = [100 * expected_calibration_error(softmax(logits), labels)
-                      for logits, labels in seed_predictions(runs, weights)]
-    return frame
-
-
-def sampling_error(accuracy_percent: float, n: int) -> float:
-    """Binomial standard error, in points, of an accuracy measured on n independent test images."""
-    p = accuracy_percent / 100
-    return 100 * math.sqrt(p * (1 - p) / n)
-
-
-def size_word(spread: float, reference: float) -> str:
-    """'larger than', 'about the size of' or 'smaller than': a spread against a reference (factor SAME_SIZE)."""
-    if spread > SAME_SIZE * reference:
-        return "larger than"
-    return "smaller than" if spread * SAME_SIZE < reference else "about the size of"
-
-
-# ---- verdicts ---------------------------------------------------------------------------------
 
 def verdict(seeds: int, seeds_better: int, seeds_significant: int) -> str:
     """One of VERDICTS for a seed-matched comparison of a against b.
@@ -181,105 +134,14 @@ def pairing_sentence(comparisons: pd.DataFrame) -> str:
             f"({verdict_text(longer)})")
 
 
-def significant_pairs_sentence(comparisons: pd.DataFrame) -> str:
-    """Which model pairs of `stats.pairwise_comparisons` differ after Holm adjustment, and which do not."""
-    real = comparisons[comparisons["significant"]]
-    if real.empty:
-        return f"none of the {len(comparisons)} pairs differs significantly after Holm adjustment"
-    parts = [f"{row['model a']} {'above' if row['difference (pts)'] > 0 else 'below'} {row['model b']} by "
-             f"{abs(row['difference (pts)']):.2f} points (95 % interval {row['CI low (pts)']:+.2f} to "
-             f"{row['CI high (pts)']:+.2f})" for _, row in real.iterrows()]
-    text = f"{len(real)} of the {len(comparisons)} pairs differ significantly after Holm adjustment: " + "; ".join(parts)
-    others = comparisons[~comparisons["significant"]]
-    if len(others):
-        text += "; the other pairs (" + ", ".join(f"{a} and {b}" for a, b in zip(others["model a"], others["model b"]))
-        text += ") do not"
-    return text
+def study_frame(study_runs: dict[tuple[bool, int], list[Run]]) -> pd.DataFrame:
+    """`run_table` of every run of the study, with its arm ('baseline, 5 epochs') in column `arm`."""
+    return pd.concat([run_table(runs).assign(arm=arm_name(*key)) for key, runs in study_runs.items()],
+                     ignore_index=True)
 
 
-def auroc_range_sentence(table: pd.DataFrame, signals=("confidence", "entropy")) -> str:
-    """How far above chance (AUROC 0.5) the signals' AUROCs of `error_detection.error_detection_table` lie."""
-    values = table[[f"AUROC ({signal})" for signal in signals]].to_numpy()
-    low, high = float(values.min()), float(values.max())
-    if low >= 0.8:
-        verdict = "every signal flags errors far better than chance (0.5)"
-    elif low >= 0.6:
-        verdict = "every signal flags errors clearly better than chance (0.5)"
-    elif low > 0.5:
-        verdict = "every signal flags errors better than chance (0.5), the weakest only a little"
-    else:
-        verdict = "at least one signal flags errors no better than chance (0.5)"
-    return f"the AUROCs lie between {low:.3f} and {high:.3f}: {verdict}"
+def compare_arms(study_runs: dict[tuple[bool, int], list[Run]], epochs: tuple[int, int],
+                 alpha: float = 0.05) -> pd.DataFrame:
+    """`augmentation_comparisons` of the study's runs, each arm's per-image correctness seed by seed."""
+    return augmentation_comparisons({key: seed_correct(runs) for key, runs in study_runs.items()}, epochs, alpha)
 
-
-def signal_sentence(table: pd.DataFrame) -> str:
-    """Does entropy beat confidence as an error detector? From `error_detection.error_detection_table`."""
-    difference = table["AUROC (entropy)"] - table["AUROC (confidence)"]
-    ahead = int((difference > 0).sum())
-    text = (f"entropy's AUROC is above confidence's for {ahead} of {len(table)} models, by "
-            f"{difference.min():+.3f} to {difference.max():+.3f}")
-    if difference.abs().max() < AUROC_TIE:
-        return text + (f", all within {AUROC_TIE}: the two signals rank the errors almost alike, so entropy works "
-                       "as an uncertainty signal but no better than the confidence it is computed from")
-    if (difference > 0).all() or (difference < 0).all():
-        word = "better" if (difference > 0).all() else "worse"
-        return text + f": entropy is {word} than confidence as an error detector here"
-    return text + ": entropy is better for some models and worse for others, not a better signal overall"
-
-
-# ---- gallery selections ---------------------------------------------------------------------------
-
-def always_wrong(table: pd.DataFrame, n: int) -> pd.DataFrame:
-    """The n 'always wrong' images of a `persistence.persistence_table`, most confidently wrong first (ties by index)."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ConfigError(f"n must be a whole number of at least 1, got {n!r}.")
-    chosen = table[table["group"] == "always wrong"]
-    order = np.lexsort((chosen.index.to_numpy(), -chosen["confidence_wrong"].to_numpy()))
-    return chosen.iloc[order[:n]]
-
-
-def persistent_titles(rows: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Gallery titles ('Shirt → T-shirt/top') and captions ('wrong 3/3, 97% conf.') of persistence rows."""
-    titles = [f"{row.label_name} →\n{row.wrong_class_name}" for row in rows.itertuples()]
-    captions = [f"wrong {row.times_wrong}/{row.runs}\n{row.confidence_wrong:.0%} conf." for row in rows.itertuples()]
-    return titles, captions
-
-
-def suspect_titles(rows: pd.DataFrame, runs: int | None = None) -> tuple[list[str], list[str]]:
-    """Gallery titles ('given Shirt', 'model: T-shirt/top') and captions ('97% conf.', with 'wrong 3/3' when the
-    rows carry persistence and `runs` says over how many runs) of `label_audit.suspect_labels` rows."""
-    titles = [f"given {row.given_name}\nmodel: {row.predicted_name}" for row in rows.itertuples()]
-    persistence = runs is not None and "times_wrong" in rows
-    captions = [f"{row.confidence:.0%} conf." + (f"\nwrong {row.times_wrong}/{runs}" if persistence else "")
-                for row in rows.itertuples()]
-    return titles, captions
-
-
-# ---- persistence on the failures page -----------------------------------------------------------
-
-def persistence_source(label: str, configs: Sequence[TrainConfig], at_headline_budget: bool) -> str:
-    """Where a page's 'wrong in k of n runs' comes from, in a sentence (configs: the seed runs used, maybe none)."""
-    if not configs:
-        return (f"This profile trains {label} with one seed, so whether its failures recur under other seeds is "
-                "not measured here.")
-    if at_headline_budget:
-        return (f"Whether a failure recurs is read from the model's {len(configs)} seed runs at this same budget, "
-                "this page's run among them: 'wrong in k of n runs' in the tables below.")
-    return (f"Whether a failure recurs is read from {len(configs)} other runs of the same model, one per seed, at the "
-            f"statistics page's shorter budget ({training_text(configs[0])}); this page's run is not among them, so "
-            "'wrong in k of n runs' in the tables below says how firmly a failure holds across seeds at that budget, "
-            "not a property of this run alone.")
-
-
-def case_persistence(table: pd.DataFrame | None, indices) -> tuple[list[str], str]:
-    """For the failure cases a page shows: 'wrong in k of n runs' per case, and a sentence counting the persistent.
-
-    `table` is a `persistence.persistence_table` or None where the profile has no seed runs.
-    """
-    indices = list(indices)
-    if table is None:
-        return ["not measured"] * len(indices), "Persistence over seeds is not measured in this profile."
-    rows = persistence_of(table, indices)
-    runs = int(table["runs"].iloc[0])
-    return list(rows["persistence"]), (f"{int(rows['persistent'].sum())} of these {len(indices)} are wrong in every "
-                                       f"one of the {runs} seed runs.")

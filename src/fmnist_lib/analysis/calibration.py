@@ -10,6 +10,7 @@ it changes confidences, never predictions.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -18,10 +19,10 @@ import torch.nn.functional as F
 from scipy.optimize import minimize_scalar
 from torchmetrics.classification import MulticlassCalibrationError
 
-from .data import NUM_CLASSES, FashionMNIST
-from .evaluate import predict_logits
-from .runs import Run
-from .train import split_for
+from ..data.fashion_mnist import NUM_CLASSES, FashionMNIST
+from ..runs.cache import Run
+from ..training.forward import predict_logits
+from ..training.train import split_for
 
 N_BINS = 15
 LOG_T_BOUNDS = (math.log(0.05), math.log(20.0))  # temperatures searched: 0.05 .. 20
@@ -121,3 +122,28 @@ def calibration_table(test_logits: dict, test_labels, temperatures: dict[str, fl
             row["val NLL"], row["val NLL scaled"] = val_nll[name]
         rows.append(row)
     return pd.DataFrame(rows).set_index("model")
+
+
+@dataclass
+class Calibrated:
+    """Several runs' temperatures fitted on validation images, and their test calibration before and after."""
+
+    temperatures: dict[str, float]
+    table: pd.DataFrame  # `calibration_table`, with the validation NLL before and after
+    reliability: dict[str, pd.DataFrame]  # `reliability_table` of each run's unscaled test softmax
+    val_images: dict[str, int]  # validation images each temperature was fitted on
+
+
+def calibrate(runs: dict[str, Run], data: FashionMNIST, val_images: dict[str, int] | None = None,
+              device: str = "cpu") -> Calibrated:
+    """Fit each run's temperature on the first `val_images[model]` validation images (a model not named: all)."""
+    val_images = val_images or {}
+    validation = {name: validation_logits(run, data, val_images.get(run.config.model), device=device)
+                  for name, run in runs.items()}
+    temperatures = {name: fit_temperature(*pair) for name, pair in validation.items()}
+    val_nll = {name: (nll(*pair), nll(*pair, temperatures[name])) for name, pair in validation.items()}
+    test_logits = {name: run.predictions()[0] for name, run in runs.items()}
+    reliability = {name: reliability_table(softmax(logits), data.test_labels) for name, logits in test_logits.items()}
+    return Calibrated(temperatures, calibration_table(test_logits, data.test_labels, temperatures, val_nll),
+                      reliability, {name: len(pair[1]) for name, pair in validation.items()})
+

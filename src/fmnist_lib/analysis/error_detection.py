@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 # error-table column -> +1 if a higher value means "more trusted", -1 if it means "more likely wrong"
 SIGNALS = {"confidence": +1, "entropy": -1, "margin": +1}
+AUROC_TIE = 0.01  # AUROC differences below this count as a tie between two signals
 
 
 def _scores_and_flags(scores, flags, flag_name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -105,3 +106,33 @@ def risk_coverage_curves(tables: dict[str, pd.DataFrame], signals=("confidence",
             curve = risk_coverage(_oriented(table, signal), table["correct"].to_numpy(dtype=bool))
             parts.append(curve[["coverage", "risk"]].assign(model=name, signal=signal))
     return pd.concat(parts, ignore_index=True)[["model", "signal", "coverage", "risk"]]
+
+
+def auroc_range_sentence(table: pd.DataFrame, signals=("confidence", "entropy")) -> str:
+    """How far above chance (AUROC 0.5) the signals' AUROCs of `error_detection.error_detection_table` lie."""
+    values = table[[f"AUROC ({signal})" for signal in signals]].to_numpy()
+    low, high = float(values.min()), float(values.max())
+    if low >= 0.8:
+        verdict = "every signal flags errors far better than chance (0.5)"
+    elif low >= 0.6:
+        verdict = "every signal flags errors clearly better than chance (0.5)"
+    elif low > 0.5:
+        verdict = "every signal flags errors better than chance (0.5), the weakest only a little"
+    else:
+        verdict = "at least one signal flags errors no better than chance (0.5)"
+    return f"the AUROCs lie between {low:.3f} and {high:.3f}: {verdict}"
+
+
+def signal_sentence(table: pd.DataFrame) -> str:
+    """Does entropy beat confidence as an error detector? From `error_detection.error_detection_table`."""
+    difference = table["AUROC (entropy)"] - table["AUROC (confidence)"]
+    ahead = int((difference > 0).sum())
+    text = (f"entropy's AUROC is above confidence's for {ahead} of {len(table)} models, by "
+            f"{difference.min():+.3f} to {difference.max():+.3f}")
+    if difference.abs().max() < AUROC_TIE:
+        return text + (f", all within {AUROC_TIE}: the two signals rank the errors almost alike, so entropy works "
+                       "as an uncertainty signal but no better than the confidence it is computed from")
+    if (difference > 0).all() or (difference < 0).all():
+        word = "better" if (difference > 0).all() else "worse"
+        return text + f": entropy is {word} than confidence as an error detector here"
+    return text + ": entropy is better for some models and worse for others, not a better signal overall"

@@ -1,6 +1,7 @@
 """Class activation maps and region statistics that test claims about them.
 
-With `saliency` (sanity and faithfulness checks of these maps), the only module importing `pytorch_grad_cam`.
+With `saliency_faithfulness` (ROAD needs it), the only module importing `pytorch_grad_cam`; `saliency_randomisation`
+and `saliency_faithfulness` check whether these maps can be trusted.
 
 A CAM here is a (28, 28) float map in [0, 1] over the input pixels. Region
 statistics measure where its *mass* (sum of values) lies relative to the
@@ -22,10 +23,10 @@ from pytorch_grad_cam.utils.image import show_cam_on_image
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from scipy import stats
 
-from .batches import to_unit_float
-from .data import CLASS_NAMES, NUM_CLASSES
-from .errors import ConfigError
-from .models import Classifier, gradcam_layer
+from ..data.batches import to_unit_float
+from ..data.fashion_mnist import CLASS_NAMES, NUM_CLASSES
+from ..errors import ConfigError
+from ..training.models import Classifier, gradcam_layer
 
 CAM_METHODS: dict[str, type] = {
     "gradcam": GradCAM,

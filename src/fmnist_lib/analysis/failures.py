@@ -16,10 +16,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .batches import to_unit_float
-from .data import CLASS_NAMES, NUM_CLASSES
-from .errors import ConfigError
-from .evaluate import per_image
+from ..data.fashion_mnist import CLASS_NAMES, NUM_CLASSES
+from ..errors import ConfigError
+from ..training.evaluate import per_image
+from ..training.forward import layer_inputs
 
 ERROR_KINDS = ("uncertain", "confident")
 PROB_COLUMNS = tuple(f"prob_{c}" for c in range(NUM_CLASSES))  # full softmax, one column per class
@@ -104,28 +104,13 @@ def _last_linear(model: nn.Module) -> nn.Linear:
     return linears[-1]
 
 
-@torch.inference_mode()
 def feature_embeddings(model: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """Features (N, D) float32 on the CPU: the input of the model's last linear layer, in eval mode.
 
     `images` are uint8 (N, 28, 28) or float (N, 1, 28, 28) in [0, 1]. The
     model's training mode is restored afterwards.
     """
-    device = next(model.parameters()).device
-    captured: list[torch.Tensor] = []
-    handle = _last_linear(model).register_forward_hook(
-        lambda module, inputs, output: captured.append(inputs[0].detach().float().cpu().clone()))
-    was_training = model.training
-    model.eval()
-    try:
-        for start in range(0, images.shape[0], batch_size):
-            batch = images[start: start + batch_size].to(device)
-            x = to_unit_float(batch) if batch.dtype == torch.uint8 else batch.float()  # (B, 1, 28, 28)
-            model(x)
-    finally:
-        handle.remove()
-        model.train(was_training)
-    return torch.cat(captured)  # (N, D)
+    return layer_inputs(model, images, _last_linear(model), batch_size=batch_size)  # (N, D)
 
 
 def nearest_training_images(query_features: torch.Tensor, train_features: torch.Tensor, train_labels: torch.Tensor,

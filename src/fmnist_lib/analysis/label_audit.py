@@ -11,8 +11,8 @@ for a person to look at, not verdicts.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,20 +21,12 @@ import torch
 import torch.nn.functional as F
 from cleanlab.filter import find_label_issues
 
-from .config import N_TRAIN_TOTAL, TrainConfig
-from .data import CLASS_NAMES, NUM_CLASSES, FashionMNIST, fold_partition, split_indices
-from .errors import ConfigError
-from .evaluate import predict_logits
-from .seeds import load_or_train_seeds
-
-
-def average_probs(predictions: Sequence) -> np.ndarray:
-    """Softmax probabilities (N, C) averaged over runs' (logits, labels): a seed ensemble, steadier than one run."""
-    predictions = list(predictions)
-    if not predictions:
-        raise ConfigError("average_probs needs the predictions of at least one run.")
-    return torch.stack([F.softmax(torch.as_tensor(logits).float().cpu(), dim=1)
-                        for logits, _ in predictions]).mean(0).numpy()
+from ..data.fashion_mnist import CLASS_NAMES, NUM_CLASSES, FashionMNIST, fold_partition, split_indices
+from ..errors import ConfigError
+from ..runs.cache import Run
+from ..runs.seeds import load_or_train_seeds
+from ..training.config import N_TRAIN_TOTAL, TrainConfig
+from ..training.forward import predict_logits
 
 
 def _checked(labels, pred_probs) -> tuple[np.ndarray, np.ndarray]:
@@ -109,6 +101,11 @@ def cross_validated_probs(config: TrainConfig, data: FashionMNIST, folds: int = 
     predicts the fold it left out; the validation split is untouched.
     """
     runs = load_or_train_seeds(fold_configs(config, folds), cache_dir=cache_dir, data=data, progress=progress)
+    return out_of_sample_probs(runs, data, weights)
+
+
+def out_of_sample_probs(runs: Sequence[Run], data: FashionMNIST, weights: str = "final") -> OutOfSample:
+    """Each k-fold run's probabilities for the fold it left out, the folds in the order of `runs`."""
     parts = []
     for run in runs:
         held_out = held_out_indices(run.config)

@@ -3,7 +3,8 @@
 A failure seen in one run may be luck of the seed; one seen in every run is a property
 of the image (or its label) and the architecture. Everything starts from
 `persistence_table`: one row per test image, indexed like `failures.error_table`, so the
-two join on the test index.
+two join on the test index. The failures page says, per case it shows, how often it recurs
+(`case_persistence`) and where that count comes from (`persistence_source`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .data import CLASS_NAMES, NUM_CLASSES
-from .errors import ConfigError
+from ..data.fashion_mnist import CLASS_NAMES, NUM_CLASSES
+from ..errors import ConfigError
+from ..runs.seeds import seed_probabilities
+from ..training.config import TrainConfig
+from .seed_runs import training_text
 
 GROUPS = ("always wrong", "sometimes wrong", "never wrong")
 
@@ -43,22 +47,6 @@ SHOWCASE_CASES = (
 )
 
 
-def _stacked(predictions: Sequence) -> tuple[torch.Tensor, torch.Tensor]:
-    """Probabilities (R, N, C) and labels (N,) from R runs' (logits, labels), checked to be the same images."""
-    predictions = list(predictions)
-    if len(predictions) < 2:
-        raise ConfigError(f"Persistence needs the predictions of at least 2 runs (seeds), got {len(predictions)}.")
-    labels = torch.as_tensor(predictions[0][1]).long().cpu()
-    for number, (logits, run_labels) in enumerate(predictions):
-        if tuple(torch.as_tensor(logits).shape) != (len(labels), NUM_CLASSES):
-            raise ConfigError(f"Run {number}: logits of shape {tuple(torch.as_tensor(logits).shape)}, expected "
-                              f"({len(labels)}, {NUM_CLASSES}).")
-        if not torch.equal(torch.as_tensor(run_labels).long().cpu(), labels):
-            raise ConfigError(f"Run {number} has other labels than run 0: the runs are not on the same test images.")
-    probs = torch.stack([F.softmax(torch.as_tensor(logits).float().cpu(), dim=1) for logits, _ in predictions])
-    return probs, labels
-
-
 def _per_wrong_run_mean(values: torch.Tensor, wrong: torch.Tensor) -> np.ndarray:
     """Mean over the runs where the image was wrong (NaN where it never was); values, wrong: (R, N)."""
     times = wrong.sum(0)
@@ -76,7 +64,7 @@ def persistence_table(predictions: Sequence) -> pd.DataFrame:
     in nats, averaged over the wrong runs; NaN if never wrong) and mean_p_true (the
     true class's probability averaged over all runs).
     """
-    probs, labels = _stacked(predictions)  # (R, N, C), (N,)
+    probs, labels = seed_probabilities(predictions, min_runs=2)  # (R, N, C), (N,)
     runs = probs.shape[0]
     confidence, predicted = probs.max(2)  # (R, N) each
     wrong = predicted != labels  # (R, N)
@@ -179,3 +167,40 @@ def locate_showcase_failures(table: pd.DataFrame, n: int = 1,
     located = pd.DataFrame(rows)
     located["test_index"] = located["test_index"].astype("Int64")
     return located
+
+
+def always_wrong(table: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The n 'always wrong' images of a `persistence.persistence_table`, most confidently wrong first (ties by index)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ConfigError(f"n must be a whole number of at least 1, got {n!r}.")
+    chosen = table[table["group"] == "always wrong"]
+    order = np.lexsort((chosen.index.to_numpy(), -chosen["confidence_wrong"].to_numpy()))
+    return chosen.iloc[order[:n]]
+
+
+def persistence_source(label: str, configs: Sequence[TrainConfig], at_headline_budget: bool) -> str:
+    """Where a page's 'wrong in k of n runs' comes from, in a sentence (configs: the seed runs used, maybe none)."""
+    if not configs:
+        return (f"This profile trains {label} with one seed, so whether its failures recur under other seeds is "
+                "not measured here.")
+    if at_headline_budget:
+        return (f"Whether a failure recurs is read from the model's {len(configs)} seed runs at this same budget, "
+                "this page's run among them: 'wrong in k of n runs' in the tables below.")
+    return (f"Whether a failure recurs is read from {len(configs)} other runs of the same model, one per seed, at the "
+            f"statistics page's shorter budget ({training_text(configs[0])}); this page's run is not among them, so "
+            "'wrong in k of n runs' in the tables below says how firmly a failure holds across seeds at that budget, "
+            "not a property of this run alone.")
+
+
+def case_persistence(table: pd.DataFrame | None, indices) -> tuple[list[str], str]:
+    """For the failure cases a page shows: 'wrong in k of n runs' per case, and a sentence counting the persistent.
+
+    `table` is a `persistence.persistence_table` or None where the profile has no seed runs.
+    """
+    indices = list(indices)
+    if table is None:
+        return ["not measured"] * len(indices), "Persistence over seeds is not measured in this profile."
+    rows = persistence_of(table, indices)
+    runs = int(table["runs"].iloc[0])
+    return list(rows["persistence"]), (f"{int(rows['persistent'].sum())} of these {len(indices)} are wrong in every "
+                                       f"one of the {runs} seed runs.")

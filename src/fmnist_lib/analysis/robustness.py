@@ -19,11 +19,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .batches import to_unit_float
+from ..data.batches import to_unit_float
+from ..data.corruptions import SEVERITIES, SEVERITY_FREE, check_corruption, corrupt
+from ..data.fashion_mnist import NUM_CLASSES
+from ..errors import ConfigError
+from ..training.forward import forward
 from .calibration import expected_calibration_error, softmax
-from .corruptions import SEVERITIES, SEVERITY_FREE, check_corruption, corrupt
-from .data import NUM_CLASSES
-from .errors import ConfigError
 
 CLEAN = ("clean", 0)
 
@@ -40,17 +41,11 @@ def stratified_order(labels, seed: int) -> np.ndarray:
     return np.argsort(ranks * NUM_CLASSES + class_turn[labels], kind="stable")
 
 
-@torch.inference_mode()
 def predict(model: torch.nn.Module, images: torch.Tensor, precision: str = "fp32",
             batch_size: int = 500) -> torch.Tensor:
-    """Logits (N, 10) float32 on the CPU for float images (N, 1, 28, 28) in [0, 1], in eval mode."""
-    device = next(model.parameters()).device
-    model.eval()
-    chunks = []
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
-        for start in range(0, len(images), batch_size):
-            chunks.append(model(images[start: start + batch_size].to(device)).float().cpu())
-    return torch.cat(chunks) if chunks else torch.zeros(0, NUM_CLASSES)
+    """Logits (N, 10) float32 on the CPU for float images (N, 1, 28, 28) in [0, 1]: the stress tests' forward
+    pass, in batches of 500 in the layout the images come in (the models themselves are channels-last)."""
+    return forward(model, images, batch_size=batch_size, precision=precision, channels_last=False)
 
 
 @dataclass
@@ -196,6 +191,12 @@ def most_robust(ce: pd.DataFrame, column: str = "CE") -> pd.DataFrame:
     best = ce.dropna(subset=[column]).sort_values(column).groupby("corruption", sort=False).head(1)
     order = list(dict.fromkeys(ce.corruption))
     return best.set_index("corruption").loc[[c for c in order if c in set(best.corruption)], ["model", column]]
+
+
+def leaders(ce: pd.DataFrame) -> pd.DataFrame:
+    """Per corruption, the model with the lowest CE and the one with the lowest relative CE (`corruption_errors`)."""
+    return pd.concat([most_robust(ce).rename(columns={"model": "lowest CE"}),
+                      most_robust(ce, "relative CE").rename(columns={"model": "lowest relative CE"})], axis=1)
 
 
 def calibration_under_corruption(result: StressResult, temperatures: dict[str, float]) -> pd.DataFrame:

@@ -10,6 +10,7 @@ are "a minus b"; accuracies and differences in the tables are in percentage poin
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 from collections.abc import Sequence
 
@@ -19,7 +20,7 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 BOOTSTRAP_METHODS = ("percentile", "BCa")
 
@@ -219,3 +220,26 @@ def mean_interval(values, confidence: float = 0.95) -> tuple[float, float]:
         raise ConfigError(f"confidence must lie between 0 and 1, got {confidence!r}.")
     half = stats.t.ppf((1 + confidence) / 2, len(array) - 1) * array.std(ddof=1) / np.sqrt(len(array))
     return float(array.mean() - half), float(array.mean() + half)
+
+
+def accuracy_interval(accuracy: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of an accuracy measured on n independent images (95 % by default)."""
+    centre = (accuracy + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(accuracy * (1 - accuracy) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def significant_pairs_sentence(comparisons: pd.DataFrame) -> str:
+    """Which model pairs of `stats.pairwise_comparisons` differ after Holm adjustment, and which do not."""
+    real = comparisons[comparisons["significant"]]
+    if real.empty:
+        return f"none of the {len(comparisons)} pairs differs significantly after Holm adjustment"
+    parts = [f"{row['model a']} {'above' if row['difference (pts)'] > 0 else 'below'} {row['model b']} by "
+             f"{abs(row['difference (pts)']):.2f} points (95 % interval {row['CI low (pts)']:+.2f} to "
+             f"{row['CI high (pts)']:+.2f})" for _, row in real.iterrows()]
+    text = f"{len(real)} of the {len(comparisons)} pairs differ significantly after Holm adjustment: " + "; ".join(parts)
+    others = comparisons[~comparisons["significant"]]
+    if len(others):
+        text += "; the other pairs (" + ", ".join(f"{a} and {b}" for a, b in zip(others["model a"], others["model b"]))
+        text += ") do not"
+    return text

@@ -3,7 +3,7 @@
 The whole training set is 47 MB of uint8, so it lives on the device and a batch
 is one index operation: no DataLoader workers, no per-image Python. Images come
 out as float in [0, 1] with a channel axis; normalisation is the model's first
-layer (see `models.Normalize`), so every consumer works in pixel space.
+layer (see `training.models.Normalize`), so every consumer works in pixel space.
 """
 
 from __future__ import annotations

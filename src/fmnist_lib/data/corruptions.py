@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 import torchvision.transforms.v2.functional as TF
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 SEVERITIES = (1, 2, 3, 4, 5)
 BILINEAR = TF.InterpolationMode.BILINEAR

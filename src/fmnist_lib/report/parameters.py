@@ -1,17 +1,19 @@
 """The report's notebook parameters: what each name accepts, checked before any work is done.
 
 Papermill only warns about a parameter a notebook lacks and passes any value through;
-these checks turn a typo or an impossible value into a message naming the fix.
+these checks turn a typo or an impossible value into a message naming the fix. Which section
+takes which parameters is the section registry's (`sections.Section.parameters`).
 """
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+from pathlib import Path
 
-from .config import DEVICES
-from .errors import ConfigError
-from .models import check_model_name
+from ..errors import ConfigError
+from ..training.config import DEVICES
+from ..training.models import check_model_name
 from .profiles import get_profile
 
 
@@ -32,7 +34,7 @@ def _models(name: str, value):
 
 
 def _cam_method(name: str, value):
-    from .explain import CAM_METHODS
+    from ..analysis.explain import CAM_METHODS
 
     if value not in CAM_METHODS:
         raise ConfigError(f"Unknown CAM method {value!r}. Choose one of: {', '.join(CAM_METHODS)}.")
@@ -65,15 +67,6 @@ PARAMETER_CHECKS: dict[str, Callable] = {
 }
 
 
-def check_parameters(section: str, **values) -> dict:
-    """Validate a notebook's parameter values (its first call); returns them unchanged."""
-    for name, value in values.items():
-        if name not in PARAMETER_CHECKS:
-            raise ConfigError(f"Section {section} has no parameter {name!r}.")
-        PARAMETER_CHECKS[name](name, value)
-    return values
-
-
 def parse_assignment(text: str) -> tuple[str, object]:
     """'name=value' from the command line; the value is read as a Python literal (data, never code), else a string."""
     name, sep, raw = text.partition("=")
@@ -84,3 +77,11 @@ def parse_assignment(text: str) -> tuple[str, object]:
     except (ValueError, SyntaxError):
         value = raw
     return name.strip(), value
+
+
+def notebook_defaults(path: Path) -> dict:
+    """The parameters cell of a notebook as {name: default value}."""
+    import papermill
+
+    return {name: ast.literal_eval(spec["default"]) for name, spec in papermill.inspect_notebook(str(path)).items()}
+

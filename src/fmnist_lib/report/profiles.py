@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .config import TrainConfig
-from .errors import ConfigError
-from .models import MODEL_NAMES, check_model_name
+from ..errors import ConfigError
+from ..training.config import TrainConfig, fast_precision
+from ..training.models import MODEL_NAMES, check_model_name
 
 LARGE_MODELS = ("vgg16", "vgg19", "resnet18")
 
@@ -126,20 +126,6 @@ PROFILES = {
                     "training-set label audit uses 2 folds: enough to run every step, too little to mean anything"),
     ),
 }
-
-
-def fast_precision(device_type: str | None = None) -> str:
-    """The precision that trains fastest at no cost in accuracy: bf16 autocast on CUDA and on a CPU with
-    native bfloat16 instructions, fp32 elsewhere.
-
-    Measured with benchmarks/train_throughput.py on a 2-core AMD EPYC with AVX512-BF16: bf16 speeds up
-    the custom CNN, VGG-16 and ResNet-18 alike (README, Performance); on a CPU that emulates bf16 it
-    would slow every model down, hence the hardware check.
-    """
-    device_type = device_type or ("cuda" if torch.cuda.is_available() else "cpu")
-    if device_type == "cuda":
-        return "bf16"
-    return "bf16" if device_type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
 
 
 def _precision(choice: str | None) -> str | None:

@@ -1,7 +1,9 @@
-"""How the report was made: package versions, hardware, the git commit, the data files."""
+"""How the report was made: package versions, hardware, the git commit, the data files, and each page's
+parameters, time and runs (from the execution record)."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
@@ -11,7 +13,9 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from .data import IDX_FILES
+from ..data.fashion_mnist import IDX_FILES
+from ..runs.cache import run_name
+from .sections import get_section
 
 PACKAGES = ("fmnist_lib", "torch", "torchvision", "numpy", "pandas", "grad-cam", "matplotlib", "seaborn",
             "papermill", "jupyter-book", "myst-nb", "sphinx", "tqdm", "safetensors")
@@ -70,3 +74,22 @@ def data_files() -> pd.DataFrame:
     """The four IDX files with their shapes and the SHA-256 of their decompressed content."""
     return pd.DataFrame([{"file": name, "shape": str(shape), "sha256 (decompressed)": sha}
                          for name, (sha, shape) in IDX_FILES.items()]).set_index("file")
+
+
+def pages_table(record: dict) -> pd.DataFrame:
+    """One row per executed page of the record (`execute.read_record`): notebook, seconds and parameters."""
+    return pd.DataFrame([{"section": name, "notebook": entry["notebook"], "seconds": entry["seconds"],
+                          "parameters": json.dumps(entry["parameters"])} for name, entry in record.items()])
+
+
+def runs_table(record: dict) -> pd.DataFrame:
+    """One row per (page, run) of the record: the run's name and the config values that tell runs apart."""
+    rows = []
+    for name, entry in record.items():
+        for config in get_section(name).configs(entry["parameters"]):
+            rows.append({"section": name, "run": run_name(config), "model": config.model, "epochs": config.epochs,
+                         "train images": config.n_train, "augment": config.augment, "seed": config.seed,
+                         "split seed": config.split_seed, "device": config.resolved().device,
+                         "precision": config.resolved().precision})
+    return pd.DataFrame(rows).drop_duplicates(subset=["section", "run"])
+

@@ -25,13 +25,14 @@ import torch
 from filelock import FileLock, Timeout
 from safetensors.torch import load_file, save_file
 
-from . import __version__
-from .config import TrainConfig
-from .data import DATA_CHECKSUM, FashionMNIST, load_fashion_mnist
-from .errors import CacheError
-from .evaluate import predict_logits, summarize
-from .models import Classifier, build_model, count_parameters
-from .train import TrainResult, train
+from .. import __version__
+from ..data.fashion_mnist import DATA_CHECKSUM, FashionMNIST, load_fashion_mnist
+from ..errors import CacheError
+from ..training.config import TrainConfig
+from ..training.evaluate import summarize
+from ..training.forward import predict_logits
+from ..training.models import Classifier, build_model, count_parameters
+from ..training.train import TrainResult, train
 
 log = logging.getLogger("fmnist_lib")
 
@@ -44,7 +45,7 @@ def default_cache_dir() -> Path:
     """$FMNIST_CACHE_DIR, else `runs/` in the source checkout, else ~/.cache/fmnist_lib/runs."""
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV])
-    checkout = Path(__file__).resolve().parents[2]
+    checkout = Path(__file__).resolve().parents[3]  # src/fmnist_lib/runs/cache.py -> the checkout
     if (checkout / "pyproject.toml").is_file():
         return checkout / "runs"
     return Path.home() / ".cache" / "fmnist_lib" / "runs"

@@ -21,15 +21,11 @@ from pathlib import Path
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from .config import TrainConfig
-from .errors import ConfigError, FmnistError
+from ..errors import ConfigError, SweepError
+from ..training.config import TrainConfig
 
 POLL_SECONDS = 0.5  # how often the Dask executor looks for finished runs (and the progress view refreshes)
 CONNECT_SECONDS = 5  # an unreachable scheduler is reported after this long, not the default 30 s
-
-
-class SweepError(FmnistError):
-    """The sweep could not start, or some of its runs failed (the others finished)."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +40,7 @@ class Outcome:
 @functools.lru_cache(maxsize=1)
 def _dataset():
     """The dataset, loaded and verified once per worker process rather than once per run."""
-    from .data import load_fashion_mnist
+    from ..data.fashion_mnist import load_fashion_mnist
 
     return load_fashion_mnist()
 
@@ -76,7 +72,7 @@ def train_task(config: dict, cache_dir: str, threads: int | None = None, progres
     """
     import torch
 
-    from .runs import load_or_train
+    from .cache import load_or_train
 
     if threads:
         torch.set_num_threads(threads)
@@ -182,7 +178,7 @@ class DaskExecutor(Executor):
                 "--resources GPU=1`, or pass --gpus-per-run 0.")
 
     def run(self, configs, cache_dir):
-        from .runs import run_name
+        from .cache import run_name
 
         resources = {"GPU": self.gpus_per_run} if self.gpus_per_run else None
         pending = {}

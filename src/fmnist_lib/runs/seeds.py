@@ -2,7 +2,7 @@
 
 A single run's accuracy moves by a few tenths of a point from seed to seed, about as
 much as the differences the write-up reported; every headline number is therefore
-reported over several seeds (`profiles.Profile.seeds`, `profiles.seed_configs`).
+reported over several seeds (`report.profiles.Profile.seeds`, `report.profiles.seed_configs`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+import torch.nn.functional as F
 
-from .config import TrainConfig
-from .data import FashionMNIST, load_fashion_mnist
-from .errors import ConfigError
-from .runs import Run, default_cache_dir, load_or_train, run_name
+from ..data.fashion_mnist import NUM_CLASSES, FashionMNIST, load_fashion_mnist
+from ..errors import ConfigError
+from ..training.config import TrainConfig
+from .cache import Run, default_cache_dir, load_or_train, run_name
 
 
 def load_or_train_seeds(configs: Sequence[TrainConfig], *, cache_dir: str | Path | None = None,
@@ -59,3 +60,26 @@ def seed_predictions(runs: Sequence[Run], weights: str = "final") -> list[tuple[
 def seed_correct(runs: Sequence[Run], weights: str = "final") -> np.ndarray:
     """Boolean (n_runs, n_test): whether each run got each test image right (rows in the order of `runs`)."""
     return np.stack([(logits.argmax(1) == labels.long()).numpy() for logits, labels in seed_predictions(runs, weights)])
+
+
+def seed_probabilities(predictions: Sequence, min_runs: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """Softmax probabilities (R, N, C) and labels (N,) from R runs' (logits, labels), checked to be the same images."""
+    predictions = list(predictions)
+    if len(predictions) < min_runs:
+        raise ConfigError(f"This needs the predictions of at least {min_runs} run{'s' if min_runs > 1 else ''} "
+                          f"(seeds), got {len(predictions)}.")
+    labels = torch.as_tensor(predictions[0][1]).long().cpu()
+    for number, (logits, run_labels) in enumerate(predictions):
+        if tuple(torch.as_tensor(logits).shape) != (len(labels), NUM_CLASSES):
+            raise ConfigError(f"Run {number}: logits of shape {tuple(torch.as_tensor(logits).shape)}, expected "
+                              f"({len(labels)}, {NUM_CLASSES}).")
+        if not torch.equal(torch.as_tensor(run_labels).long().cpu(), labels):
+            raise ConfigError(f"Run {number} has other labels than run 0: the runs are not on the same test images.")
+    probs = torch.stack([F.softmax(torch.as_tensor(logits).float().cpu(), dim=1) for logits, _ in predictions])
+    return probs, labels
+
+
+def average_probs(predictions: Sequence) -> np.ndarray:
+    """Softmax probabilities (N, C) averaged over runs' (logits, labels): a seed ensemble, steadier than one run."""
+    return seed_probabilities(predictions)[0].mean(0).numpy()
+

@@ -1,8 +1,8 @@
 """The report's training sweep as an explicit list: what it costs, what is cached, how far it got.
 
-The list comes from the report's own sections (`report.report_configs`), so the sweep and
+The list comes from the report's own sections (`report.sections.report_configs`), so the sweep and
 `fmnist report` can never disagree about which runs exist. Runs go to an executor
-(executors.py) that writes them into the results cache; afterwards `fmnist report` finds
+(`executors`) that writes them into the results cache; afterwards `fmnist report` finds
 every run there and trains nothing. A failed run is reported with its config at the end,
 after the others finished; running the sweep again retries exactly what is not cached.
 """
@@ -19,10 +19,10 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from .config import TrainConfig
-from .errors import CacheError
-from .executors import Executor, Outcome, SweepError
-from .runs import run_name, verify_run, writable_cache_dir
+from ..errors import CacheError, SweepError
+from ..training.config import TrainConfig
+from .cache import run_name, verify_run, writable_cache_dir
+from .executors import Executor, Outcome
 
 # Cost is counted in training-image equivalents: a forward pass alone (validation, the test set) costs about a
 # third of a training step. After training, both weight sets predict the 10,000 test images.

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import pandas as pd
 import torch
 
+from ..data.fashion_mnist import FashionMNIST
 from .config import TrainConfig
 from .cuda_graphs import graph_replay
-from .data import FashionMNIST
-from .evaluate import predict_logits
+from .forward import predict_logits
 from .train import train
 
 # PyTorch's warn-only deterministic mode names each offending kernel in one of these two forms.

@@ -1,35 +1,16 @@
-"""Predictions and the numbers computed from them: accuracy, loss, per class, per image."""
+"""The numbers computed from a run's logits: accuracy, loss, per class, per image.
+
+The cache calls `summarize` when it stores a run, so evaluation sits here, below the cache; the
+logits themselves come from the one forward pass (`forward.predict_logits`).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from .batches import to_unit_float
-from .data import NUM_CLASSES
-
-
-@torch.inference_mode()
-def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 256,
-                   precision: str = "fp32") -> torch.Tensor:
-    """Logits (N, 10) float32 on the CPU for uint8 images (N, 28, 28), in eval mode, in batches.
-
-    Channels-last batches of 256 measured fastest on a 2-core CPU (bf16: 1.6x faster than NCHW batches
-    of 1,000), and still fill a GPU for these small networks.
-    """
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    chunks = []
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
-        for start in range(0, images.shape[0], batch_size):
-            x = to_unit_float(images[start: start + batch_size].to(device))  # (B, 1, 28, 28)
-            x = x.contiguous(memory_format=torch.channels_last)
-            chunks.append(model(x).float().cpu())
-    model.train(was_training)
-    return torch.cat(chunks)
+from ..data.fashion_mnist import NUM_CLASSES
 
 
 def loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:

@@ -1,0 +1,1 @@
+"""What the pages measure: functions of runs and arrays (failures, statistics, robustness, explanations)."""

@@ -1,0 +1,30 @@
+"""Overfitting, measured from a run's history: where the train-validation gap opens, how large it ends,
+and whether validation loss is rising."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+GAP_THRESHOLD = 1.0  # percentage points of train-minus-validation accuracy that count as a gap
+VAL_LOSS_RISE = 0.05  # relative rise of validation loss above its minimum that counts as rising
+
+
+def overfitting(history: pd.DataFrame) -> dict:
+    """Where the train-validation gap opens and how large it ends, read from a run's history.
+
+    gap = train accuracy - validation accuracy, in points. The gap "opens" at the first
+    epoch from which it stays above GAP_THRESHOLD to the end (None if it never does).
+    Validation loss counts as rising when its last value exceeds its minimum by VAL_LOSS_RISE.
+    """
+    gap = 100 * (history.train_acc - history.val_acc).to_numpy()
+    above = gap > GAP_THRESHOLD
+    opens = None
+    if above[-1]:
+        first_of_last_run = len(above) - int(np.argmin(above[::-1])) if not above.all() else 0
+        opens = int(history.epoch.iloc[first_of_last_run])
+    best = int(history.val_loss.idxmin())
+    rise = float(history.val_loss.iloc[-1] / history.val_loss.iloc[best] - 1)
+    return {"final_gap": float(gap[-1]), "gap_opens_epoch": opens, "max_gap": float(gap.max()),
+            "val_loss_min_epoch": int(history.epoch.iloc[best]), "val_loss_rise": rise,
+            "val_loss_rising": rise > VAL_LOSS_RISE}

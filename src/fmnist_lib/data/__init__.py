@@ -1,0 +1,1 @@
+"""Where data enters: the four IDX files found and verified, mini-batches, seeded corruptions."""

@@ -1,0 +1,116 @@
+"""What the robustness page glues: its runs by display name, the images each model sees, and the values its
+prose reads about corruption errors, the augmented model and calibration (keys without the `robustness_` prefix)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ...analysis.calibration import Calibrated
+from ...analysis.robustness import StressResult, against_reference, mce_interval
+from ...data.corruptions import SEEN_BY_AUGMENTATION, label
+from ...errors import ConfigError
+from ...runs.cache import Run
+from ...training.models import model_label
+from ..profiles import Profile
+from ..text import join_names
+
+REFERENCE = model_label("custom_cnn")  # every CE divides by this model's errors
+AUGMENTED = f"{REFERENCE} (augmented)"
+AUGMENTATION_VERDICTS = {
+    "below": "So augmentation did buy robustness beyond the shifts it was trained on, at this seed",
+    "above": "So augmentation made the model less robust to the shifts it was not trained on, at this seed",
+    "indistinguishable from": "So on these images augmentation bought no robustness beyond its own shifts that "
+                              "can be told apart from the luck of the image draw"}
+
+
+def require_reference(models) -> None:
+    """The page compares every model with the custom CNN, so `models` must hold it."""
+    if "custom_cnn" not in models:
+        raise ConfigError("The robustness page compares every model with the custom CNN: keep custom_cnn in models.")
+
+
+def labelled_runs(runs: dict) -> dict[str, Run]:
+    """The page's runs by display name: each baseline, then the augmented custom CNN."""
+    labelled = {model_label(model): run for model, run in runs["baselines"].items()}
+    labelled[AUGMENTED] = runs["augmented"]
+    return labelled
+
+
+def images_per_model(runs: dict[str, Run], n_images: int | None, profile: Profile, n_total: int) -> dict[str, int]:
+    """Test images each model is stressed on: the parameter, else the profile's number for the model, at most all."""
+    return {name: min(n_images or profile.stress_images.get(run.config.model, n_total), n_total)
+            for name, run in runs.items()}
+
+
+def setup_values(n_test: dict[str, int], profile: Profile) -> dict:
+    """The profile box's images per model and severities, and whether the models saw the same images."""
+    return {"budget": join_names([f"{name} {n:,}" for name, n in n_test.items()]),
+            "severities": join_names([str(s) for s in profile.stress_severities]),
+            "subset_note": "Every model sees the same images." if len(set(n_test.values())) == 1 else
+            "Models that are slow to evaluate see fewer images; their errors per condition then rest on few images, "
+            "and the intervals below show how much that matters"}
+
+
+def mce_values(summary: pd.DataFrame, leaders: pd.DataFrame, result: StressResult) -> dict:
+    """The lowest mCE and relative mCE, the models below the reference, and who leads on most corruptions."""
+    others = summary.drop(index=REFERENCE)
+    best_mce, best_rel = others["mCE"].idxmin(), summary["relative mCE"].idxmin()
+    below = [name for name in others.index
+             if against_reference(others.loc[name, "mCE low"], others.loc[name, "mCE high"]) == "below"]
+    values = {"best_mce_model": best_mce, "best_mce": float(others.loc[best_mce, "mCE"]),
+              "best_mce_low": float(others.loc[best_mce, "mCE low"]),
+              "best_mce_high": float(others.loc[best_mce, "mCE high"]),
+              "mce_below": join_names(below, empty="none"), "best_rel_model": best_rel,
+              "best_rel": float(summary.loc[best_rel, "relative mCE"])}
+    for key, column in (("top", "lowest CE"), ("top_rel", "lowest relative CE")):
+        counts = leaders[column].value_counts()
+        winners = leaders.index[leaders[column] == counts.index[0]]
+        values |= {f"{key}_model": counts.index[0], f"{key}_count": int(counts.iloc[0]),
+                   f"{key}_list": join_names([label(c) for c in winners])}
+    values["n_corruptions"] = len(result.corruptions)
+    return values
+
+
+def augmentation_values(result: StressResult, ce: pd.DataFrame, summary: pd.DataFrame, seed: int) -> dict:
+    """The augmented custom CNN against the plain one: on its own shifts, and on the corruptions it never saw."""
+    unseen = [c for c in result.corruptions if c not in SEEN_BY_AUGMENTATION]
+    aug_ce = ce[ce.model == AUGMENTED].set_index("corruption")
+    low, high = mce_interval(result, AUGMENTED, REFERENCE, unseen, seed=seed)
+    better = [c for c in unseen if aug_ce.loc[c, "CE"] < 100]
+    word = against_reference(low, high)
+    return {"aug_flip_ce": float(aug_ce.loc["hflip", "CE"]), "aug_rotation_ce": float(aug_ce.loc["rotation", "CE"]),
+            "n_unseen": len(unseen), "aug_unseen": float(summary.loc[AUGMENTED, "mCE unseen"]),
+            "aug_unseen_low": low, "aug_unseen_high": high, "aug_word": word, "aug_better": len(better),
+            "aug_better_list": join_names([label(c) for c in better]),
+            "aug_rel_unseen": float(summary.loc[AUGMENTED, "relative mCE unseen"]),
+            "aug_verdict": AUGMENTATION_VERDICTS[word]}
+
+
+def calibration_values(calibrated: Calibrated, n_test: int) -> dict:
+    """Validation images per model, who is most accurate and who best calibrated, and what scaling changed."""
+    table = calibrated.table
+    most_accurate, best_ece = table.accuracy.idxmax(), table.ECE.idxmin()
+    best_scaled = table["ECE scaled"].idxmin()
+    return {"val_budget": join_names([f"{name} {n:,}" for name, n in calibrated.val_images.items()]),
+            "n_test": n_test, "most_accurate": most_accurate,
+            "most_accurate_acc": 100 * float(table.loc[most_accurate, "accuracy"]),
+            "most_accurate_ece": 100 * float(table.loc[most_accurate, "ECE"]),
+            "calibration_verdict": "is also the best calibrated" if most_accurate == best_ece
+            else "is not the best calibrated",
+            "best_ece_model": best_ece, "best_ece": 100 * float(table.loc[best_ece, "ECE"]),
+            "best_scaled_model": best_scaled, "best_scaled_ece": 100 * float(table.loc[best_scaled, "ECE scaled"]),
+            "n_models": len(table), "nll_lowered": int((table["val NLL scaled"] < table["val NLL"]).sum()),
+            "ece_lowered": int((table["ECE scaled"] < table["ECE"]).sum())}
+
+
+def shift_values(shift: pd.DataFrame, severities) -> dict:
+    """Calibration at the strongest severity against clean images (`robustness.calibration_under_corruption`)."""
+    worst = max(severities)
+    at_worst = shift[shift.severity == worst].set_index("model")
+    clean = shift[shift.severity == 0].set_index("model")
+    return {"max_severity": worst, "ref_ece_clean": 100 * float(clean.loc[REFERENCE, "ECE"]),
+            "ref_ece_worst": 100 * float(at_worst.loc[REFERENCE, "ECE"]),
+            "ref_acc_worst": 100 * float(at_worst.loc[REFERENCE, "accuracy"]),
+            "n_ece_rises": int((at_worst.ECE > clean.ECE).sum()), "best_shift_model": at_worst.ECE.idxmin(),
+            "best_shift_ece": 100 * float(at_worst.ECE.min()),
+            "shift_scaled_better": int((at_worst["ECE scaled"] < at_worst.ECE).sum())}

@@ -1,0 +1,102 @@
+"""What the saliency page glues: the images each model is checked on, and the values its prose reads about the
+randomisation test, the faithfulness ranking and what both mean for the explainability page (keys without the
+`saliency_` prefix)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+
+from ...analysis.robustness import stratified_order
+from ...analysis.saliency_faithfulness import FRACTIONS_REMOVED, Faithfulness, beats_floor
+from ...data.batches import to_unit_float
+from ...data.fashion_mnist import FashionMNIST
+from ...errors import ConfigError
+from ...runs.cache import Run
+from ..profiles import Profile
+from ..text import join_names
+
+DEFAULT_IMAGES = 200  # a model the profile does not name is checked on this many test images
+
+
+def require_explained_model(models) -> None:
+    """The page checks the maps the explainability page reads, so `models` must hold the custom CNN."""
+    if "custom_cnn" not in models:
+        raise ConfigError("The saliency page checks the maps the explainability page reads: keep custom_cnn in models.")
+
+
+def check_images(data: FashionMNIST, runs: dict[str, Run], seed: int, n_images: int | None,
+                 profile: Profile) -> dict[str, torch.Tensor]:
+    """Per model, float images (N, 1, 28, 28): the first of one seeded class-balanced order of the test set."""
+    order = stratified_order(data.test_labels.numpy(), seed)
+    return {name: to_unit_float(data.test_images[order[: n_images or profile.saliency_images.get(run.config.model,
+                                                                                                  DEFAULT_IMAGES)]])
+            for name, run in runs.items()}
+
+
+def setup_values(images: dict[str, torch.Tensor], cam_method: str) -> dict:
+    """The profile box: images per model, the method under test, the fewest images any model got."""
+    return {"budget": join_names([f"{name} {len(x):,}" for name, x in images.items()]), "method": cam_method,
+            "min_images": min(len(x) for x in images.values())}
+
+
+def randomisation_values(verdicts: pd.DataFrame, explained: str) -> dict:
+    """The explained model's cascade, how many models pass, and whether maps of different images look alike."""
+    mine = verdicts.loc[explained]
+    passing = [name for name in verdicts.index if verdicts.loc[name, "passes"]]
+    failing = [name for name in verdicts.index if not verdicts.loc[name, "passes"]]
+    alike = [name for name in verdicts.index if verdicts.loc[name, "floor"] >= 0.5]
+    return {"custom_top_rho": float(mine.top_rho), "custom_final_rho": float(mine.final_rho),
+            "custom_floor": float(mine.floor), "custom_passes": bool(mine.passes),
+            "custom_verdict_text": "pass the randomisation test: they change with the learned weights" if mine.passes
+            else "fail the randomisation test: they barely change when the learned weights are destroyed",
+            "custom_first_below": mine.first_below or "no stage", "n_pass": len(passing),
+            "n_models": len(verdicts), "fail_list": join_names(failing, empty="none"),
+            "alike": join_names(alike, empty="no model"),
+            "alike_note": "For those models even a passed test says little about single images: their maps change "
+            "with the weights, but they hardly tell one image from another" if alike else
+            "Every model's maps differ from image to image, so the pass mark sits well below 1"}
+
+
+def floor_tests(faithful: dict[str, Faithfulness], cam_method: str) -> dict[str, dict]:
+    """Per model, whether `cam_method` ranks pixels better than the random floor (`beats_floor`)."""
+    return {name: beats_floor(f, cam_method) for name, f in faithful.items()}
+
+
+def faithfulness_values(faithful: dict[str, Faithfulness], against_floor: dict[str, dict], cam_method: str,
+                        explained: str, methods: list[str]) -> dict:
+    """The best method by ROAD per model, and the method under test against the random floor and the others."""
+    best_road = {name: f.ranking["ROAD score"].idxmax() for name, f in faithful.items()}
+    mine = faithful[explained].ranking
+    return {"fractions": join_names([f"{f:.0%}" for f in FRACTIONS_REMOVED]),
+            "best_road": join_names([f"{method} for {name}" for name, method in best_road.items()]),
+            "beats_random": sum(t["ROAD score"]["better"] for t in against_floor.values()),
+            "beats_random_deletion": sum(t["deletion AUC"]["better"] for t in against_floor.values()),
+            "custom_road_p": against_floor[explained]["ROAD score"]["p"],
+            "custom_auc_p": against_floor[explained]["deletion AUC"]["p"],
+            "custom_rank": int(mine.loc[cam_method, "rank (ROAD)"]),
+            "custom_rank_deletion": int(mine.loc[cam_method, "rank (deletion)"]),
+            "random_rank": int(mine.loc["random", "rank (ROAD)"]), "n_methods": len(methods),
+            "custom_road": float(mine.loc[cam_method, "ROAD score"]),
+            "random_road": float(mine.loc["random", "ROAD score"]),
+            "custom_auc": float(mine.loc[cam_method, "deletion AUC"]),
+            "random_auc": float(mine.loc["random", "deletion AUC"])}
+
+
+def explain_qualifier(passes: bool, against_floor: dict) -> str:
+    """What the two checks mean for the explainability page's patterns, from the explained model's results."""
+    beat_floor = [test["better"] for test in against_floor.values()]  # by ROAD score, by deletion AUC
+    if not passes:
+        return ("The custom CNN's maps barely change when its weights are destroyed, so they are no evidence for the "
+                "explainability page's patterns: those patterns describe the images, not the model")
+    if all(beat_floor):
+        return ("The custom CNN's maps depend on its learned weights and, by both measures, rank pixels better than "
+                "the random floor, so the explainability page's patterns describe the model rather than the images "
+                "alone; they remain descriptions of where the maps put their mass, not proof of why an error happened")
+    if any(beat_floor):
+        return ("The custom CNN's maps depend on its learned weights, but they clearly beat the random floor by only "
+                "one of the two faithfulness measures, so the explainability page's patterns show where the maps put "
+                "their mass more than which pixels the prediction needs")
+    return ("The custom CNN's maps depend on its learned weights, but by neither measure do they rank pixels "
+            "clearly better than the random floor, so the explainability page's patterns show what the maps look "
+            "like, not which pixels the prediction needs")

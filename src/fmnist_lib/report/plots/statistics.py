@@ -1,0 +1,122 @@
+"""The statistics page's figures: runs per seed, paired tests, risk-coverage curves, image galleries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from .common import check_columns, check_length, image_stack, new_figure, show_image, styled
+
+RISK_COLUMNS = ("model", "signal", "coverage", "risk")
+
+
+@styled
+def seed_points(runs: pd.DataFrame, x: str, y: str, order=None, title: str | None = None) -> Figure:
+    """One point per run (seed) in each group of column `x`, and the group's mean ± sd (sample) beside them."""
+    check_columns(runs, (x, y), "runs")
+    if runs.empty:
+        raise ValueError("runs is empty: expected one row per run.")
+    order = list(dict.fromkeys(runs[x])) if order is None else list(order)
+    unknown = sorted(set(runs[x]) - set(order), key=str)
+    if unknown:
+        raise ValueError(f"order lacks group(s) {unknown} of column {x!r}.")
+    fig = new_figure(max(4.5, 1.7 * len(order) + 1.5), 4.2)
+    ax = fig.subplots()
+    sns.stripplot(data=runs, x=x, y=y, order=order, ax=ax, jitter=0.06, size=6, color="C0", alpha=0.8,
+                  label="one run (seed)")
+    summary = runs.groupby(x)[y].agg(["mean", "std"]).reindex(order)
+    ax.errorbar(np.arange(len(order)) + 0.25, summary["mean"], yerr=summary["std"].fillna(0), fmt="D",
+                color="black", markersize=5, capsize=4, label="mean ± sd")
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))  # stripplot labels every group's points
+    ax.legend(unique.values(), unique.keys(), fontsize="small")
+    ax.set(title=title or f"{y} per run", xlabel=x, ylabel=y)
+    ax.grid(False, axis="x")
+    return fig
+
+
+@styled
+def p_value_heatmap(matrix: pd.DataFrame, alpha: float = 0.05, label: str = "p (Holm)") -> Figure:
+    """A square, symmetric p-value table (`stats.p_value_matrix`) coloured by log10 p; '*' marks p < alpha."""
+    values = matrix.to_numpy(dtype=float)
+    if values.ndim != 2 or values.shape[0] != values.shape[1] or values.shape[0] < 2:
+        raise ValueError(f"matrix must be square with at least 2 models, got shape {values.shape}.")
+    if list(matrix.index) != list(matrix.columns):
+        raise ValueError("matrix must have the same models, in the same order, as rows and columns.")
+    finite = values[~np.isnan(values)]
+    if finite.size and (finite.min() < 0 or finite.max() > 1):
+        raise ValueError(f"p-values must lie in [0, 1], got [{finite.min():.3g}, {finite.max():.3g}].")
+    annotations = [["" if np.isnan(p) else ("<1e-4" if p < 1e-4 else f"{p:.2g}") + ("*" if p < alpha else "")
+                    for p in row] for row in values]
+    fig = new_figure(1.5 * len(matrix) + 2.6, 1.2 * len(matrix) + 1.4)
+    ax = fig.subplots()
+    sns.heatmap(np.log10(np.clip(values, 1e-10, 1)), annot=np.array(annotations), fmt="", mask=np.isnan(values),
+                cmap="mako", vmin=-6, vmax=0, square=True, ax=ax, xticklabels=list(matrix.columns),
+                yticklabels=list(matrix.index), cbar_kws={"label": f"log10 {label} (-6 or below: darkest)"})
+    ax.set(title=f"Pairwise tests, {label}; * below {alpha}")
+    ax.grid(False)
+    ax.tick_params(axis="x", labelrotation=30)
+    ax.tick_params(axis="y", labelrotation=0)
+    return fig
+
+
+def _thinned(rows: pd.DataFrame, max_points: int) -> pd.DataFrame:
+    """At most `max_points` rows, evenly spaced, always keeping the first and the last."""
+    keep = np.unique(np.linspace(0, len(rows) - 1, min(len(rows), max_points)).round().astype(int))
+    return rows.iloc[keep]
+
+
+@styled
+def risk_coverage_plot(curves: pd.DataFrame, max_points: int = 300) -> Figure:
+    """Per model: error rate among the images kept against the share kept, one line per signal.
+
+    `curves` is `error_detection.risk_coverage_curves`; each line is thinned to `max_points`.
+    """
+    check_columns(curves, RISK_COLUMNS, "curves")
+    if curves.empty:
+        raise ValueError("curves is empty.")
+    if max_points < 2:
+        raise ValueError(f"max_points must be at least 2, got {max_points}.")
+    models = list(dict.fromkeys(curves["model"]))
+    fig = new_figure(3.1 * len(models) + 0.6, 3.5)
+    axes = fig.subplots(1, len(models), squeeze=False, sharey=True)[0]
+    for ax, model in zip(axes, models):
+        for index, (signal, rows) in enumerate(curves[curves["model"] == model].groupby("signal", sort=False)):
+            rows = _thinned(rows.sort_values("coverage"), max_points)
+            ax.plot(100 * rows["coverage"], 100 * rows["risk"], color=f"C{index}", label=signal)
+        ax.set(title=model, xlabel="coverage (% kept)", xlim=(0, 100))
+    axes[0].set_ylabel("risk (error % among kept)")
+    axes[0].legend(title="keep first by", fontsize="small")
+    return fig
+
+
+@styled
+def image_gallery(images, titles, captions=None, columns: int = 6, flagged=None, flag_label: str | None = None,
+                  title: str | None = None) -> Figure:
+    """Images (N, 28, 28) in rows of `columns`, each titled, captioned below, flagged ones framed in red."""
+    images = image_stack(images, "images")
+    for name, values in (("titles", titles), ("captions", captions), ("flagged", flagged)):
+        check_length(values, len(images), name, "images")
+    if columns < 1:
+        raise ValueError(f"columns must be at least 1, got {columns}.")
+    columns = min(columns, len(images))
+    rows = -(-len(images) // columns)
+    fig = new_figure(1.6 * columns + 0.2, 2.2 * rows + (0.4 if title or flag_label else 0))
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for index, ax in enumerate(axes):
+        if index >= len(images):
+            ax.set_axis_off()
+            continue
+        show_image(ax, images[index], titles[index])
+        ax.title.set_fontsize("small")
+        if captions is not None:
+            ax.set_xlabel(captions[index], fontsize="small")
+        if flagged is not None and flagged[index]:
+            for spine in ax.spines.values():
+                spine.set(visible=True, color="tab:red", linewidth=2.5)
+    heading = " ".join(part for part in (title, f"(red frame: {flag_label})" if flag_label else None) if part)
+    if heading:
+        fig.suptitle(heading)
+    return fig

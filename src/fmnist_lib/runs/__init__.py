@@ -1,0 +1,1 @@
+"""Where a run is made and kept: the results cache, runs per seed, and the sweep that trains them all."""

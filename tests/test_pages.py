@@ -1,0 +1,143 @@
+"""What the pages glue, from synthetic inputs with known answers: every branch of their sentences."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fmnist_lib.analysis.calibration import Calibrated
+from fmnist_lib.analysis.robustness import CLEAN, StressResult, corruption_errors, leaders, mce_table
+from fmnist_lib.errors import ConfigError
+from fmnist_lib.report.pages import augmentation, explainability, robustness, saliency, statistics
+from fmnist_lib.report.profiles import get_profile
+
+
+def fake_run(accuracy: float, first_train_acc: float, n: int = 10_000):
+    return SimpleNamespace(test_metrics=lambda: {"accuracy": accuracy, "n": n},
+                           history=pd.DataFrame({"train_acc": [first_train_acc, 0.9]}))
+
+
+@pytest.mark.parametrize("aug_acc, overlap", [(0.905, True), (0.95, False)])
+def test_augmentation_comparison_values(aug_acc, overlap):
+    comparison = pd.DataFrame({"test acc %": [90.0, 100 * aug_acc], "95% CI": ["89.41-90.57", "x"],
+                               "final gap (pts)": [3.0, 1.0]}, index=["baseline", "augmented"])
+    values = augmentation.comparison_values(comparison, {"baseline": fake_run(0.9, 0.5),
+                                                         "augmented": fake_run(aug_acc, 0.4)})
+    assert values["difference"] == pytest.approx(100 * aug_acc - 90) and values["direction"] == "higher"
+    assert values["overlap"] == (augmentation.OVERLAP if overlap else augmentation.NO_OVERLAP)
+    assert values["gap_word"] == "narrows" and values["aug_epoch1"] == pytest.approx(40.0)
+
+
+def test_explainability_claim_values():
+    claims = {"silhouette": {"n_errors": 12, "p_value": 0.01, "supported": True, "median_excess_errors": 0.05},
+              "footwear": {"n_errors": 3, "p_value": np.nan, "supported": False, "median_excess_errors": -0.02},
+              "diffuse": {"n": 20, "p_value": 0.2, "supported": False, "rho": 0.1}}
+    table = pd.DataFrame({"correct": [True, False, False]})
+    values = explainability.claim_values(claims, table)
+    assert (values["n_images"], values["n_errors"], values["silhouette_n"], values["diffuse_n"]) == (3, 2, 12, 20)
+    assert values["silhouette_verdict"] == "supported by these data"
+    assert values["footwear_verdict"].startswith("not testable here")
+    assert values["silhouette_excess"] == pytest.approx(5.0) and np.isnan(values["diffuse_area_rho"])
+
+
+@pytest.fixture(scope="module")
+def stress():
+    """The reference, a better model and the augmented reference on 40 images, 3 corruptions at 2 severities."""
+    rng = np.random.default_rng(0)
+    conditions = [CLEAN] + [(c, s) for c in ("gaussian_noise", "rotation", "hflip") for s in (1, 2)]
+    labels = rng.integers(0, 10, 40)
+
+    def logits(error_rate):
+        out = np.zeros((len(conditions), 40, 10))
+        for k in range(len(conditions)):
+            wrong = rng.random(40) < error_rate * (1 + k / 2)
+            out[k, np.arange(40), np.where(wrong, (labels + 1) % 10, labels)] = 5.0
+        return out
+
+    result = StressResult(conditions, labels, {robustness.REFERENCE: logits(0.2), "Better": logits(0.05),
+                                               robustness.AUGMENTED: logits(0.15)})
+    ce = corruption_errors(result, robustness.REFERENCE)
+    return result, ce, mce_table(result, robustness.REFERENCE, {"rotation", "hflip"}, n_boot=50)
+
+
+def test_robustness_values(stress):
+    result, ce, summary = stress
+    values = robustness.mce_values(summary, leaders(ce), result)
+    assert values["best_mce_model"] == "Better" and values["n_corruptions"] == 3
+    assert values["top_model"] == "Better" and values["mce_below"] in ("Better", "none")
+    aug = robustness.augmentation_values(result, ce, summary, seed=0)
+    assert aug["n_unseen"] == 1 and aug["aug_verdict"] == robustness.AUGMENTATION_VERDICTS[aug["aug_word"]]
+    with pytest.raises(ConfigError, match="keep custom_cnn"):
+        robustness.require_reference(["vgg16"])
+    setup = robustness.setup_values({"A": 50, "B": 8}, get_profile("smoke"))
+    assert setup["budget"] == "A 50 and B 8" and setup["severities"] == "1 and 5"
+    assert setup["subset_note"].startswith("Models that are slow")
+
+
+def test_calibration_and_shift_values():
+    table = pd.DataFrame({"accuracy": [0.9, 0.8], "ECE": [0.05, 0.02], "ECE scaled": [0.01, 0.03],
+                          "val NLL": [0.3, 0.4], "val NLL scaled": [0.2, 0.4]}, index=["A", "B"])
+    values = robustness.calibration_values(Calibrated({}, table, {}, {"A": 300, "B": 300}), 10_000)
+    assert values["calibration_verdict"] == "is not the best calibrated" and values["best_ece_model"] == "B"
+    assert (values["nll_lowered"], values["ece_lowered"], values["val_budget"]) == (1, 1, "A 300 and B 300")
+    shift = pd.DataFrame({"model": [robustness.REFERENCE, "B"] * 2, "severity": [0, 0, 5, 5],
+                          "accuracy": [0.9, 0.8, 0.5, 0.6], "ECE": [0.02, 0.03, 0.2, 0.1],
+                          "ECE scaled": [0.01, 0.02, 0.1, 0.2]})
+    values = robustness.shift_values(shift, (1, 5))
+    assert values["max_severity"] == 5 and values["best_shift_model"] == "B" and values["n_ece_rises"] == 2
+    assert values["shift_scaled_better"] == 1
+
+
+@pytest.mark.parametrize("passes, floor_tests, start", [
+    (False, (True, True), "The custom CNN's maps barely change"),
+    (True, (True, True), "The custom CNN's maps depend on its learned weights and, by both measures"),
+    (True, (True, False), "The custom CNN's maps depend on its learned weights, but they clearly beat"),
+    (True, (False, False), "The custom CNN's maps depend on its learned weights, but by neither measure"),
+])
+def test_saliency_qualifier_branches(passes, floor_tests, start):
+    tests = {"ROAD score": {"better": floor_tests[0]}, "deletion AUC": {"better": floor_tests[1]}}
+    assert saliency.explain_qualifier(passes, tests).startswith(start)
+
+
+def test_saliency_randomisation_values():
+    verdicts = pd.DataFrame({"passes": [True, False], "top_rho": [0.5, 0.9], "final_rho": [0.1, 0.8],
+                             "floor": [0.6, 0.2], "first_below": ["block 2", None]}, index=["Custom CNN", "VGG-16"])
+    values = saliency.randomisation_values(verdicts, "Custom CNN")
+    assert (values["n_pass"], values["n_models"], values["fail_list"]) == (1, 2, "VGG-16")
+    assert values["alike"] == "Custom CNN"
+    assert values["custom_verdict_text"].startswith("pass") and values["alike_note"].startswith("For those models")
+
+
+def test_statistics_texts():
+    assert statistics.single_text(["custom_cnn", "vgg16"], get_profile("cpu")) == (
+        "VGG-16 is trained once in this profile; their rows show one run and no spread.")
+    every = statistics.single_text(["custom_cnn"], get_profile("full"))
+    assert every == "Every model has several seeds in this profile."
+    assert "is one of these runs" in statistics.headline_text("full", 56, "cpu")
+    assert "is a single run" in statistics.headline_text("smoke", 56, "cpu")
+    run = SimpleNamespace(config=get_profile("smoke").config("custom_cnn"))
+    values = statistics.pairs_values(None, None, {"custom_cnn": run}, seed=56)
+    assert (values["n_pairs"], values["n_significant"]) == (0, 0)
+    assert values["pairs_sentence"] == "with a single model there is no pair to test"
+    assert values["budget_text"].startswith("Every model trains for the same budget")
+    assert values["matched_text"].startswith("Only one of these models")
+
+
+def test_statistics_persistence_and_suspect_values():
+    groups = pd.DataFrame({"images": [3, 5, 92], "errors per run": [3.0, 2.5, 0.0], "% of errors": [54.5, 45.5, 0.0]},
+                          index=["always wrong", "sometimes wrong", "never wrong"])
+    confusions = pd.DataFrame({"label_name": ["Shirt"], "prediction_name": ["T-shirt/top"], "count": [2]})
+    showcase = pd.DataFrame({"test_index": pd.array([7, pd.NA], dtype="Int64"), "persistent": [True, False]})
+    worst = pd.DataFrame(index=[7, 9, 11])
+    suspects = pd.DataFrame({"persistent": [True, False]}, index=[9, 40])
+    values = statistics.persistence_values(groups, confusions, showcase, worst, suspects)
+    assert values["top_confusion"] == "Shirt taken for T-shirt/top, 2 images"
+    assert (values["showcase_found"], values["showcase_persistent"], values["always_flagged"]) == (1, 1, 1)
+    assert statistics.persistence_values(groups, confusions.iloc[:0], showcase, worst, suspects)["top_confusion"] \
+        == "none: no image is wrong in every run"
+    values = statistics.suspect_values(suspects, groups, 100)
+    assert values == {"n_suspects_found": 2, "suspects_share": 2.0, "suspects_persistent": 1,
+                      "suspects_flagged_always": pytest.approx(100 / 3)}
+    gallery, text = statistics.train_audit([], None, get_profile("cpu"), 12)
+    assert gallery is None and text.endswith(f"{get_profile('full').audit_folds} folds.")
