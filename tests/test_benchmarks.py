@@ -157,4 +157,4 @@ def test_report_time_times_a_cold_and_a_warm_smoke_report(tmp_path):
     assert 0 < result["warm_s"] < result["cold_s"]
     assert any((tmp_path / "cache").glob("custom_cnn-*/manifest.json"))  # the runs went to the given cache
     assert (tmp_path / "built" / "_build" / "html" / "index.html").is_file()  # --keep kept the site
-    assert (tmp_path / "built" / "build" / "executed" / "07_statistics.ipynb").is_file()
+    assert (tmp_path / "built" / "build" / "executed" / "08_statistics.ipynb").is_file()

@@ -53,7 +53,7 @@ def test_every_notebook_parameter_is_checked():
 
 
 def test_unknown_section():
-    with pytest.raises(ConfigError, match="Unknown section 'failure'. Choose one of: baselines, failures"):
+    with pytest.raises(ConfigError, match="Unknown section 'failure'. Choose one of: claims, baselines, failures"):
         get_section("failure")
 
 

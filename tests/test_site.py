@@ -86,35 +86,35 @@ def test_glued_numbers_equal_the_runs(site):
     root, cache, _ = site
     runs = list_runs(cache).set_index("run")
     executed = root / "build" / "executed"
-    baselines = glued(executed / "01_baselines.ipynb")
+    baselines = glued(executed / "02_baselines.ipynb")
     models = ["custom_cnn", "vgg16", "vgg19", "resnet18"]
     baseline_runs = runs.loc[[run_name(config) for config in baseline_configs("smoke", models).values()]]
     assert float(baselines["baselines_best_acc"]) == pytest.approx(baseline_runs.test_acc.max(), abs=0.006)
-    failures = glued(executed / "02_failures.ipynb")
+    failures = glued(executed / "03_failures.ipynb")
     custom = runs.loc[run_name(baseline_configs("smoke", ["custom_cnn"])["custom_cnn"])]
     assert int(failures["failures_n_errors"]) == int(custom.test_errors)
-    augmentation = glued(executed / "04_augmentation.ipynb")
+    augmentation = glued(executed / "05_augmentation.ipynb")
     augmented = runs.loc[run_name(augmentation_configs("smoke", "custom_cnn")[1])]
     assert float(augmentation["augmentation_aug_acc"]) == pytest.approx(augmented.test_acc, abs=0.006)
-    html = (root / "_build" / "html" / "build" / "executed" / "02_failures.html").read_text()
+    html = (root / "_build" / "html" / "build" / "executed" / "03_failures.html").read_text()
     assert f"{int(failures['failures_n_errors']):,}" in html
 
 
 def test_statistics_glue_equals_the_seed_runs(site):
     root, cache, _ = site
     runs = list_runs(cache).set_index("run")
-    statistics = glued(root / "build" / "executed" / "07_statistics.ipynb")
+    statistics = glued(root / "build" / "executed" / "08_statistics.ipynb")
     seed_runs = runs.loc[[run_name(config) for config in headline_seed_configs("smoke", "custom_cnn")]]
     assert int(statistics["statistics_custom_runs"]) == len(seed_runs) == 2
     assert float(statistics["statistics_custom_mean"]) == pytest.approx(seed_runs.test_acc.mean(), abs=0.006)
     assert float(statistics["statistics_custom_sd"]) == pytest.approx(seed_runs.test_acc.std(ddof=1), abs=0.01)
     assert int(statistics["statistics_n_pairs"]) == 6 and 0 <= int(statistics["statistics_n_significant"]) <= 6
-    failures = glued(root / "build" / "executed" / "02_failures.ipynb")
+    failures = glued(root / "build" / "executed" / "03_failures.ipynb")
     assert "of the 2 seed runs" in failures["failures_uncertain_persistence"]
     pages = root / "_build" / "html" / "build" / "executed"
-    assert "candidates for a person to judge" in (pages / "07_statistics.html").read_text()
-    for page in ("01_baselines", "02_failures", "04_augmentation"):
-        assert 'href="07_statistics.html' in (pages / f"{page}.html").read_text(), page
+    assert "candidates for a person to judge" in (pages / "08_statistics.html").read_text()
+    for page in ("02_baselines", "03_failures", "05_augmentation"):
+        assert 'href="08_statistics.html' in (pages / f"{page}.html").read_text(), page
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make browser)")
@@ -144,7 +144,7 @@ def test_pages_in_a_real_browser(site):
                 if link.startswith("file://"):
                     target = Path(link.split("#")[0].removeprefix("file://"))
                     assert target.exists(), (path.name, link)
-            if path.stem in ("01_baselines", "03_explainability"):
+            if path.stem in ("02_baselines", "04_explainability"):
                 page.wait_for_selector("mjx-container", timeout=10_000)  # equations typeset offline
             page.screenshot(path=str(ARTIFACTS / f"{path.stem}.png"), full_page=True)
         browser.close()
@@ -157,39 +157,39 @@ def test_rerun_one_section_with_new_parameters_retrains_nothing(site):
     run_report("smoke", root=root, only=["failures"], overrides={"n_cases": 3}, progress=False, echo=lambda line: None)
     after = {p.name: p.stat().st_mtime for p in cache.iterdir() if not p.name.startswith(".")}
     assert after == before
-    assert glued(root / "build" / "executed" / "02_failures.ipynb")["failures_n_cases"] == "3"
+    assert glued(root / "build" / "executed" / "03_failures.ipynb")["failures_n_cases"] == "3"
 
 
 def test_failing_cell_names_notebook_and_cell_and_the_rerun_resumes(site):
     root, cache, _ = site
-    broken = nbformat.read(root / "notebooks" / "02_failures.ipynb", as_version=4)
+    broken = nbformat.read(root / "notebooks" / "03_failures.ipynb", as_version=4)
     broken.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('deliberate failure')"))
-    nbformat.write(broken, root / "notebooks" / "02_failures.ipynb")
+    nbformat.write(broken, root / "notebooks" / "03_failures.ipynb")
     runs_before = sorted(p.name for p in cache.iterdir())
-    with pytest.raises(FmnistError, match=r"Section failures failed in cell \d+ \(02_failures.ipynb\): "
+    with pytest.raises(FmnistError, match=r"Section failures failed in cell \d+ \(03_failures.ipynb\): "
                                           r"RuntimeError: deliberate failure"):
         run_report("smoke", root=root, progress=False, echo=lambda line: None)
-    assert (root / "build" / "failed" / "02_failures.ipynb").exists()
-    assert not (root / "build" / "executed" / "02_failures.ipynb").exists()
-    assert (root / "build" / "executed" / "01_baselines.ipynb").exists()  # finished sections are kept
+    assert (root / "build" / "failed" / "03_failures.ipynb").exists()
+    assert not (root / "build" / "executed" / "03_failures.ipynb").exists()
+    assert (root / "build" / "executed" / "02_baselines.ipynb").exists()  # finished sections are kept
     assert sorted(p.name for p in cache.iterdir()) == runs_before  # and so are finished runs
 
-    shutil.copy(ROOT / "notebooks" / "02_failures.ipynb", root / "notebooks" / "02_failures.ipynb")
+    shutil.copy(ROOT / "notebooks" / "03_failures.ipynb", root / "notebooks" / "03_failures.ipynb")
     lines = []
     run_report("smoke", root=root, progress=False, echo=lines.append)
     assert "  baselines: up to date, kept" in lines  # resumed: only what failed, and what follows, runs
-    assert "Executing 02_failures.ipynb ..." in lines and "Executing 01_baselines.ipynb ..." not in lines
+    assert "Executing 03_failures.ipynb ..." in lines and "Executing 02_baselines.ipynb ..." not in lines
     assert not (root / "build" / "failed").exists()
 
 
 def test_stress_pages_state_their_subsets_and_qualify_the_heatmaps(site):
     root, _, _ = site
     executed, pages = root / "build" / "executed", root / "_build" / "html" / "build" / "executed"
-    robust = glued(executed / "05_robustness.ipynb")
+    robust = glued(executed / "06_robustness.ipynb")
     assert int(robust["robustness_n_corruptions"]) == len(CORRUPTIONS)
     assert f"Custom CNN {get_profile('smoke').stress_images['custom_cnn']:,}" in robust["robustness_budget"]
-    assert "Custom CNN (augmented)" in (pages / "05_robustness.html").read_text()
-    saliency = glued(executed / "06_saliency_checks.ipynb")
-    explained = (pages / "03_explainability.html").read_text()  # the explainability page states the check's outcome
-    assert 'href="06_saliency_checks.html' in explained
+    assert "Custom CNN (augmented)" in (pages / "06_robustness.html").read_text()
+    saliency = glued(executed / "07_saliency_checks.ipynb")
+    explained = (pages / "04_explainability.html").read_text()  # the explainability page states the check's outcome
+    assert 'href="07_saliency_checks.html' in explained
     assert f"{float(saliency['saliency_custom_final_rho']):.2f}" in explained

@@ -50,6 +50,14 @@ def _seed(name: str, value):
         raise ConfigError(f"Parameter {name} must be a whole number >= 0, got {value!r}.")
 
 
+def _weights(name: str, value):
+    from ..runs.cache import WEIGHTS
+
+    if value not in WEIGHTS:
+        raise ConfigError(f"Parameter {name} must be 'final' (the weights after the last epoch, which the write-up "
+                          f"reported) or 'best' (those of the best validation epoch), got {value!r}.")
+
+
 PARAMETER_CHECKS: dict[str, Callable] = {
     "profile": lambda name, value: get_profile(value),
     "model": lambda name, value: check_model_name(value),
@@ -64,6 +72,7 @@ PARAMETER_CHECKS: dict[str, Callable] = {
     "cam_method": _cam_method,
     "n_images": lambda name, value: _positive_int(name, value, optional=True, limit=10_000),
     "record": lambda name, value: None,
+    "weights": _weights,
 }
 
 

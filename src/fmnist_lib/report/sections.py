@@ -102,22 +102,26 @@ def _none(p: dict) -> dict:
 
 
 SECTIONS = (
-    Section("baselines", "01_baselines.ipynb", "Baselines: four networks, one protocol",
+    Section("claims", "01_claims.ipynb", "The write-up, claim by claim", ("profile", "seed", "weights", "device"),
+            _none),
+    Section("baselines", "02_baselines.ipynb", "Baselines: four networks, one protocol",
             ("profile", "models", "epochs", "train_subset", "seed", "device"), _baselines),
-    Section("failures", "02_failures.ipynb", "Failure cases",
+    Section("failures", "03_failures.ipynb", "Failure cases",
             ("profile", "model", "n_cases", "n_neighbours", "seed", "device"), _failures),
-    Section("explainability", "03_explainability.ipynb", "Explainability: what Grad-CAM shows, and whether it holds up",
+    Section("explainability", "04_explainability.ipynb", "Explainability: what Grad-CAM shows, and whether it holds up",
             ("profile", "model", "n_cases", "cam_method", "seed", "device"), _one_model),
-    Section("augmentation", "04_augmentation.ipynb", "Augmentation: flips and small rotations",
+    Section("augmentation", "05_augmentation.ipynb", "Augmentation: flips and small rotations",
             ("profile", "model", "epochs", "n_cases", "seed", "device"), _augmentation),
-    Section("robustness", "05_robustness.ipynb", "Stress tests: corrupted images and calibration",
+    Section("robustness", "06_robustness.ipynb", "Stress tests: corrupted images and calibration",
             ("profile", "models", "n_images", "seed", "device"), _robustness),
-    Section("saliency", "06_saliency_checks.ipynb", "Saliency checks: can the heatmaps be trusted?",
+    Section("saliency", "07_saliency_checks.ipynb", "Saliency checks: can the heatmaps be trusted?",
             ("profile", "models", "n_images", "cam_method", "seed", "device"), _baselines),
-    Section("statistics", "07_statistics.ipynb", "Statistics: how sure each number is",
+    Section("statistics", "08_statistics.ipynb", "Statistics: how sure each number is",
             ("profile", "models", "seed", "n_cases", "n_suspects", "device"), _statistics),
-    Section("conclusion", "08_conclusion.ipynb", "Conclusion", ("profile",), _none),  # reads the other pages' glue
-    Section("reproducibility", "09_reproducibility.ipynb", "Reproducibility", ("profile", "record"), _none),
+    Section("explorer", "09_explorer.ipynb", "Explore the errors", ("profile", "model", "weights", "seed", "device"),
+            _none),
+    Section("conclusion", "10_conclusion.ipynb", "Conclusion", ("profile",), _none),  # reads the other pages' glue
+    Section("reproducibility", "11_reproducibility.ipynb", "Reproducibility", ("profile", "record"), _none),
 )
 SECTION_NAMES = tuple(section.name for section in SECTIONS)
 

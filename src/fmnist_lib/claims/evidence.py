@@ -1,0 +1,71 @@
+"""The evidence a claim can rest on, as plain values: a set of runs at one budget, and what they measured.
+
+Claims never read the cache themselves: the report gathers `RunSet`s from its runs (see
+`claims.gather`), and tests build them by hand. A RunSet knows whether it was trained at the
+write-up's protocol, so a claim can refuse to compare what is not comparable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .verdicts import Evidence
+
+PROTOCOL_EPOCHS = 15
+PROTOCOL_IMAGES = 50_000
+FULL_BUILD = "the full profile (`fmnist report --profile full`, meant for a GPU)"
+
+
+@dataclass(frozen=True)
+class RunSet:
+    """One model's runs at one budget, one per seed, with the numbers claims read.
+
+    `accuracies` and `losses` are test numbers per run (per cent and nats), `errors` the misclassified
+    test images, `histories` the per-epoch tables (epoch, train_acc, val_acc, train_loss, val_loss).
+    """
+
+    label: str  # display name, e.g. "Custom CNN"
+    epochs: int
+    train_images: int
+    augment: bool = False
+    seeds: tuple[int, ...] = ()
+    accuracies: tuple[float, ...] = ()
+    losses: tuple[float, ...] = ()
+    errors: tuple[int, ...] = ()
+    histories: tuple[pd.DataFrame, ...] = field(default=(), compare=False)
+    test_images: int = 10_000
+    page: str = ""
+
+    @property
+    def n(self) -> int:
+        return len(self.accuracies)
+
+    @property
+    def budget(self) -> str:
+        """'15 epochs on 50,000 images' (', augmented' when it is)."""
+        text = f"{self.epochs} epoch{'' if self.epochs == 1 else 's'} on {self.train_images:,} images"
+        return text + (", augmented" if self.augment else "")
+
+    @property
+    def at_protocol(self) -> bool:
+        """Trained as the write-up trained its models: 15 epochs on all 50,000 training images."""
+        return self.epochs == PROTOCOL_EPOCHS and self.train_images == PROTOCOL_IMAGES
+
+    def describe(self) -> str:
+        """'Custom CNN, 15 epochs on 50,000 images, 5 seeds' (or 'seed 56')."""
+        seeds = f"{self.n} seeds" if self.n != 1 else f"seed {self.seeds[0]}" if self.seeds else "one run"
+        return f"{self.label}, {self.budget}, {seeds}"
+
+    def evidence(self, method: str, page: str | None = None) -> Evidence:
+        return Evidence(runs=self.describe(), method=method, page=self.page if page is None else page,
+                        seeds=self.n, images=self.test_images)
+
+
+def not_at_protocol(runs: RunSet | None, what: str) -> str:
+    """Why a claim about the write-up's protocol cannot be tested on `runs`, naming the build that can."""
+    if runs is None:
+        return f"This build has no run of {what}; {FULL_BUILD} trains it at the write-up's protocol."
+    return (f"This build trains {runs.label} for {runs.budget}, not the write-up's {PROTOCOL_EPOCHS} epochs on "
+            f"{PROTOCOL_IMAGES:,} images; {FULL_BUILD} tests this claim.")

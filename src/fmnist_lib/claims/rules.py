@@ -1,0 +1,168 @@
+"""The rules that turn numbers into verdicts: one place, each rule explicit and tested branch by branch.
+
+- A number of the write-up is *reproduced* when it lies where one more run of ours would land: inside the
+  95 % prediction interval of a single run over our seeds, or, with one seed, within twice the binomial
+  sampling error of the test set (and the sentence then says "at this seed").
+- A difference is a difference only when its interval excludes zero; "better" and "worse" follow the
+  interval, never the sign of a mean.
+- Architectures are ranked only at matched budgets.
+- A mean over conditions is reported with its median and its wins, and says when one or two conditions
+  carry it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from scipy import stats
+
+from .verdicts import CONTRADICTED, INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTABLE, REPRODUCED, SUPPORTED
+
+CONFIDENCE = 0.95
+
+
+def binomial_se(accuracy_percent: float, n: int) -> float:
+    """Standard error, in points, of an accuracy (in per cent) measured on n independent images."""
+    p = min(max(accuracy_percent / 100, 0.0), 1.0)
+    return 100 * math.sqrt(p * (1 - p) / n)
+
+
+def seeds_phrase(n: int) -> str:
+    """'at this seed (one run)' or 'over 5 seeds': how many runs a number rests on, always said."""
+    return "at this seed (one run)" if n == 1 else f"over {n} seeds"
+
+
+def points(value: float, digits: int = 2) -> str:
+    """'0.41 points' (never a sign: direction is said in words)."""
+    value = abs(value)
+    return f"{value:.{digits}f} point{'' if round(value, digits) == 1 else 's'}"
+
+
+def prediction_half_width(values: Sequence[float], confidence: float = CONFIDENCE) -> float:
+    """Half-width of the prediction interval for one more run, from n >= 2 runs (t with n-1 degrees of freedom)."""
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    if n < 2:
+        raise ValueError("a prediction interval needs at least two runs")
+    t = stats.t.ppf(0.5 + confidence / 2, n - 1)
+    return float(t * values.std(ddof=1) * math.sqrt(1 + 1 / n))
+
+
+def compare_number(theirs: float, ours: Sequence[float], *, n_images: int, what: str, unit: str = " %",
+                   single_run_error: float | None = None) -> tuple[str, str, dict]:
+    """Is the write-up's single value of `what` where one run of ours lands? (verdict, sentence, numbers)
+
+    With several runs: inside the 95 % prediction interval of one run; with one run: within twice its
+    standard error, `single_run_error` if given, else the binomial one of an accuracy (a percentage) on
+    `n_images` test images. No runs: not testable.
+    """
+    ours = [float(value) for value in ours]
+    if not ours:
+        return NOT_TESTABLE, f"This build has no run at the write-up's protocol to measure {what}.", {}
+    mean, n = float(np.mean(ours)), len(ours)
+    spread = float(np.std(ours, ddof=1)) if n > 1 else 0.0
+    if n > 1 and spread > 0:
+        tolerance, basis = prediction_half_width(ours), "the 95 % prediction interval of one run over our seeds"
+    else:
+        error = single_run_error if single_run_error is not None else binomial_se(mean, n_images)
+        tolerance = 2 * error
+        basis = (f"twice the sampling error of an accuracy on {n_images:,} test images" if single_run_error is None
+                 else f"twice its sampling error ({error:.2f})")
+    difference = mean - theirs
+    verdict = REPRODUCED if abs(difference) <= tolerance else CONTRADICTED
+    where = "within" if verdict == REPRODUCED else "outside"
+    side = "above" if difference > 0 else "below"
+    value = f"{mean:.2f}{unit}" + (f" ± {spread:.2f} (sd)" if n > 1 else "")
+    sentence = (f"Ours: {value} {seeds_phrase(n)}, {points(difference)} {side} the write-up's {theirs:.2f}{unit}, "
+                f"{where} {basis} (± {tolerance:.2f}).")
+    if difference == 0:
+        sentence = f"Ours: {value} {seeds_phrase(n)}, equal to the write-up's {theirs:.2f}{unit}."
+    return verdict, sentence, {"mean": mean, "sd": spread, "runs": n, "difference": difference,
+                               "tolerance": tolerance}
+
+
+def interval_side(low: float, high: float) -> str:
+    """'above zero', 'below zero' or 'includes zero': where an interval of a difference lies."""
+    if low > 0:
+        return "above zero"
+    return "below zero" if high < 0 else "includes zero"
+
+
+def direction_verdict(claimed_sign: int, low: float, high: float) -> str:
+    """A claimed direction (+1: a above b, -1: below) against an interval of a minus b."""
+    side = interval_side(low, high)
+    if side == "includes zero":
+        return INCONCLUSIVE
+    return SUPPORTED if (side == "above zero") == (claimed_sign > 0) else CONTRADICTED
+
+
+def difference_words(a: str, b: str, mean: float, low: float, high: float, unit: str = "points",
+                     n_seeds: int | None = None) -> str:
+    """'a is 1.05 points below b (95 % interval -1.40 to -0.70)' with the verdict of the interval in words.
+
+    Never 'by -x': the direction is a word, and a difference whose interval includes zero is called none.
+    """
+    seeds = f" {seeds_phrase(n_seeds)}" if n_seeds else ""
+    interval = f"95 % interval {low:+.2f} to {high:+.2f}"
+    if interval_side(low, high) == "includes zero":
+        return (f"{a} and {b} do not differ clearly{seeds}: {a} minus {b} is {mean:+.2f} {unit} ({interval}, "
+                "which includes zero)")
+    side = "above" if mean > 0 else "below"
+    return f"{a} is {abs(mean):.2f} {unit} {side} {b}{seeds} ({interval})"
+
+
+def gap_change(before: float, after: float, tolerance: float = 0.0) -> str:
+    """How a gap (e.g. training minus validation accuracy) changed: 'narrows', 'widens', 'reverses' or 'unchanged'."""
+    if abs(after - before) <= tolerance:
+        return "unchanged"
+    if before * after < 0:
+        return "reverses"
+    return "narrows" if abs(after) < abs(before) else "widens"
+
+
+def matched(budgets: Mapping[str, str]) -> bool:
+    """Whether every model trained at the same budget (budgets as comparable strings, e.g. '15 epochs on 50,000')."""
+    return len(set(budgets.values())) <= 1
+
+
+def budgets_sentence(budgets: Mapping[str, str]) -> str:
+    """'Custom CNN: 15 epochs on 50,000 images; VGG-16: 2 epochs on 10,000 images', grouped by budget."""
+    groups: dict[str, list[str]] = {}
+    for model, budget in budgets.items():
+        groups.setdefault(budget, []).append(model)
+    return "; ".join(f"{', '.join(models)}: {budget}" for budget, models in groups.items())
+
+
+def spread_summary(values: Mapping[str, float], reference: float = 100.0) -> dict:
+    """A mean over conditions with what it hides: median, wins (below `reference`), and what carries the mean.
+
+    `carried_by` lists the fewest largest-deviation conditions whose removal moves the mean to the other
+    side of `reference` (empty when no one or two conditions do).
+    """
+    names = list(values)
+    array = np.array([values[name] for name in names], dtype=float)
+    mean, median = float(array.mean()), float(np.median(array))
+    wins = [name for name, value in zip(names, array) if value < reference]
+    carried_by: list[str] = []
+    toward_mean = (array - reference) * np.sign(mean - reference)  # > 0: pulls the mean to its side
+    order = np.argsort(-toward_mean, kind="stable")  # the strongest pulls first
+    for k in (1, 2):
+        rest = np.delete(array, order[:k])
+        if len(rest) and (rest.mean() - reference) * (mean - reference) <= 0:
+            carried_by = [names[i] for i in order[:k]]
+            break
+    return {"mean": mean, "median": median, "wins": wins, "n": len(names), "carried_by": carried_by}
+
+
+def robustness_verdict(summary: dict, low: float, high: float, reference: float = 100.0) -> str:
+    """'Less robust' (claimed: above the reference) needs the interval above it, the median above it and
+    fewer wins than losses; the opposite needs all three the other way; anything else is inconclusive."""
+    losses = summary["n"] - len(summary["wins"])
+    if low > reference and summary["median"] > reference and len(summary["wins"]) < losses \
+            and not summary["carried_by"]:
+        return SUPPORTED
+    if high < reference and summary["median"] < reference and len(summary["wins"]) > losses:
+        return NOT_SUPPORTED
+    return INCONCLUSIVE

@@ -1,0 +1,125 @@
+"""The write-up's claims about its custom CNN's errors (§5, §9): how many, the four cases it showed, and
+which classes the errors fall between.
+
+The cases are looked for in the run the write-up's protocol makes (15 epochs on 50,000 images): a case
+is reproduced when our run makes the same confusion among its most extreme errors of the same kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import rules
+from .evidence import RunSet, not_at_protocol
+from .verdicts import (CONTRADICTED, NOT_SUPPORTED, NOT_TESTABLE, REPRODUCED, SUPPORTED, Claim, Evidence)
+
+ERRORS = 703  # §5: misclassified test images of 10,000
+TOP = 10  # a case is "among the extremes" when it ranks in the run's TOP errors of its kind
+CONFIDENT, UNCERTAIN_ENTROPY = 0.9, 1.0  # what counts as a confident error, or an uncertain one (nats)
+UPPER_BODY = (0, 2, 4, 6)  # T-shirt/top, Pullover, Coat, Shirt
+FOOTWEAR = (5, 7, 9)  # Sandal, Sneaker, Ankle boot
+SYSTEMATIC_SHARE = 0.5  # "particularly among" these groups: at least half of all errors fall within them
+
+
+@dataclass(frozen=True)
+class Case:
+    """A failure the write-up showed (§5): a confusion, whether it was confident or uncertain, its numbers."""
+
+    name: str
+    label: int
+    predicted: int
+    kind: str  # "confident" or "uncertain"
+    confidence: float
+    entropy: float
+
+
+CASES = (
+    Case("Pullover → Trouser", 2, 1, "confident", 0.9900, 0.0652),
+    Case("Bag → Dress", 8, 3, "uncertain", 0.1954, 2.0499),
+    Case("Sneaker → Ankle boot", 7, 9, "confident", 0.9986, 0.0108),
+    Case("Coat → Pullover", 4, 2, "confident", 0.9898, 0.0648),
+)
+
+
+def errors_claim(runs: RunSet | None) -> Claim:
+    """§5: 703 of the 10,000 test images are misclassified."""
+    statement = f"the custom CNN misclassifies {ERRORS} of the 10,000 test images"
+    if runs is None or not runs.at_protocol:
+        return Claim("writeup.errors", statement, NOT_TESTABLE, not_at_protocol(runs, "the custom CNN"),
+                     Evidence(runs="none", method="needs the write-up's protocol"), theirs=str(ERRORS),
+                     source="write-up §5")
+    rates = [100 * e / runs.test_images for e in runs.errors]
+    verdict, _, numbers = rules.compare_number(100 * ERRORS / runs.test_images, rates, n_images=runs.test_images,
+                                               what="the error count")
+    count, tolerance = np.mean(runs.errors), numbers["tolerance"] * runs.test_images / 100
+    side = "more" if count > ERRORS else "fewer"
+    sentence = (f"Ours: {count:,.0f} errors {rules.seeds_phrase(runs.n)}, {abs(count - ERRORS):,.0f} {side} than the "
+                f"write-up's {ERRORS}; {'within' if verdict == REPRODUCED else 'outside'} ± {tolerance:.0f} "
+                f"({'the prediction interval over our seeds' if runs.n > 1 else 'twice the sampling error'}).")
+    return Claim("writeup.errors", statement, verdict, sentence, runs.evidence("error count against the same interval "
+                 "as the accuracy"), ours=f"{count:,.0f}", theirs=str(ERRORS), source="write-up §5", numbers=numbers)
+
+
+def _rank(errors: pd.DataFrame, kind: str) -> pd.Series:
+    """Each error's rank among the run's errors of a kind: 1 = most confident (or most uncertain)."""
+    key = errors["confidence"] if kind == "confident" else errors["entropy"]
+    return key.rank(ascending=False, method="first").astype(int)
+
+
+def case_claim(case: Case, errors: pd.DataFrame | None, runs: RunSet | None, weights: str = "final") -> Claim:
+    """One showcased case looked for in our protocol run's errors (an `analysis.failures.error_table`, errors only)."""
+    statement = (f"case: {case.name} is a{'n uncertain' if case.kind == 'uncertain' else ' confident'} error "
+                 f"({case.confidence:.2%} confidence, entropy {case.entropy:.4f})")
+    theirs = f"{case.confidence:.2%}, H = {case.entropy:.4f}"
+    key = f"writeup.case.{case.label}-{case.predicted}"
+    if errors is None or runs is None or not runs.at_protocol:
+        return Claim(key, statement, NOT_TESTABLE, not_at_protocol(runs, "the custom CNN"),
+                     Evidence(runs="none", method="needs the write-up's protocol"), theirs=theirs, source="write-up §5")
+    ranks = _rank(errors, case.kind)
+    same = errors[(errors["label"] == case.label) & (errors["prediction"] == case.predicted)]
+    evidence = runs.evidence(f"its errors ({weights} weights) ranked by {'confidence' if case.kind == 'confident' else 'entropy'}",
+                             page="failures")
+    if same.empty:
+        return Claim(key, statement, CONTRADICTED, f"Our run never takes a {case.name.split(' → ')[0]} for a "
+                     f"{case.name.split(' → ')[1]} {rules.seeds_phrase(runs.n)}.", evidence, ours="no such error",
+                     theirs=theirs, source="write-up §5")
+    best = ranks[same.index].idxmin()
+    row, rank = same.loc[best], int(ranks[best])
+    of_kind = row["confidence"] >= CONFIDENT if case.kind == "confident" else row["entropy"] >= UNCERTAIN_ENTROPY
+    verdict = REPRODUCED if rank <= TOP else SUPPORTED if of_kind else NOT_SUPPORTED
+    order = "most confident" if case.kind == "confident" else "most uncertain"
+    sentence = (f"Our run makes this confusion {len(same)} time{'s' if len(same) != 1 else ''}; its {order} instance, "
+                f"test image {best}, has {row['confidence']:.2%} confidence and entropy {row['entropy']:.4f} and ranks "
+                f"{rank} among all {len(errors):,} errors by {'confidence' if case.kind == 'confident' else 'entropy'}"
+                f" ({'among' if rank <= TOP else 'outside'} the {TOP} {order}).")
+    return Claim(key, statement, verdict, sentence, evidence, ours=f"#{best}: {row['confidence']:.2%}, "
+                 f"H = {row['entropy']:.4f}", theirs=theirs, source="write-up §5",
+                 numbers={"test_index": int(best), "rank": rank, "count": len(same)})
+
+
+def confusion_groups_claim(errors: list[pd.DataFrame], runs: RunSet | None) -> Claim:
+    """§9: the errors are systematic confusions among footwear and among upper-body garments.
+
+    `errors`: one error table per run. Supported when at least half of the errors fall within one of the
+    two groups in every run.
+    """
+    statement = "the errors are mostly confusions among footwear and among upper-body garments"
+    if runs is None or not errors:
+        return Claim("writeup.confusion_groups", statement, NOT_TESTABLE, not_at_protocol(runs, "the custom CNN"),
+                     Evidence(runs="none", method="needs runs"), source="write-up §9")
+    shares = []
+    for table in errors:
+        within = (table["label"].isin(UPPER_BODY) & table["prediction"].isin(UPPER_BODY)) | \
+                 (table["label"].isin(FOOTWEAR) & table["prediction"].isin(FOOTWEAR))
+        shares.append(float(within.mean()) if len(table) else 0.0)
+    verdict = SUPPORTED if min(shares) >= SYSTEMATIC_SHARE else NOT_SUPPORTED
+    sentence = (f"{100 * np.mean(shares):.1f} % of the errors are an upper-body garment taken for another (T-shirt/top, "
+                f"pullover, coat, shirt) or a shoe for another shoe {rules.seeds_phrase(len(shares))}"
+                + (f" (lowest run {100 * min(shares):.1f} %)" if len(shares) > 1 else "") + ".")
+    return Claim("writeup.confusion_groups", statement, verdict, sentence,
+                 runs.evidence("share of errors within the two groups", page="failures"),
+                 ours=f"{100 * np.mean(shares):.1f} % of errors", theirs="systematic", source="write-up §9",
+                 numbers={"shares": shares})
