@@ -1,12 +1,15 @@
-# The two commands of the README: `make report` and `make test`. Everything else is what they need.
+# The commands of the README: `make report`, `make pdf` and `make test`. Everything else is what they need.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: report test setup data browser clean
+.PHONY: report pdf test setup data browser clean
 
 report: setup  ## set everything up, then train, execute the notebooks and build the site
 	$(BIN)/fmnist report
+
+pdf: setup browser  ## the report as one PDF (_build/pdf/report.pdf), printed offline by Debian's chromium
+	$(BIN)/fmnist report --pdf
 
 test: setup browser  ## run the test suite
 	$(BIN)/pytest

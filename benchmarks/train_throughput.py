@@ -68,7 +68,7 @@ class Ours:
     def __init__(self, model: str, device: torch.device, augment: bool, precision: str, data):
         self.config = TrainConfig(model=model, device=device.type, precision=precision, augment=augment).resolved()
         split = split_for(self.config, data)
-        self.model = model_for(self.config, split).to(device, memory_format=torch.channels_last).train()
+        self.model = model_for(self.config).to(device, memory_format=torch.channels_last).train()
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=self.config.lr, momentum=self.config.momentum,
                                          weight_decay=self.config.weight_decay)
         self.step = make_train_step(self.model, self.optimizer, self.config.precision,

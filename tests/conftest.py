@@ -1,5 +1,7 @@
-"""Shared fixtures: the real dataset (never downloaded) and tiny training configs."""
+"""Shared fixtures: the real dataset (never downloaded), tiny training configs, and the smoke report built once
+for the browser tests (test_site.py) and the PDF (test_pdf.py)."""
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -36,3 +38,34 @@ def report_sources(tmp_path):
             shutil.copy2(root / name, target / name)
     shutil.copytree(root / "book" / "_vendor", target / "book" / "_vendor")
     return target
+
+
+def copy_report_sources(target: Path) -> Path:
+    """What `fmnist report --root` needs from the checkout: the configuration, the hand-written pages (with the
+    vendored MathJax and the stylesheet) and the notebooks."""
+    root = Path(__file__).resolve().parents[1]
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(root / name, target / name)
+    shutil.copytree(root / "notebooks", target / "notebooks")
+    shutil.copytree(root / "book", target / "book")
+    return target
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """The smoke report built once per session in a copy of the sources, with its own results cache:
+    (root, cache, index.html). Tests that change it (re-running a section, breaking a notebook) restore it."""
+    from fmnist_lib.report.build import run_report
+
+    root = copy_report_sources(tmp_path_factory.mktemp("report"))
+    cache = tmp_path_factory.mktemp("cache")
+    previous = os.environ.get("FMNIST_CACHE_DIR")
+    os.environ["FMNIST_CACHE_DIR"] = str(cache)
+    try:
+        index = run_report("smoke", root=root, progress=False, echo=lambda line: None)
+        yield root, cache, index
+    finally:
+        if previous is None:
+            os.environ.pop("FMNIST_CACHE_DIR", None)
+        else:
+            os.environ["FMNIST_CACHE_DIR"] = previous

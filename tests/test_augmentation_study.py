@@ -76,14 +76,17 @@ def test_like_for_like_and_pairing_sentences(study_outcomes):
     table = augmentation_study.augmentation_comparisons(study_outcomes, (5, 10))
     sentence = augmentation_study.like_for_like_sentence(table)
     assert sentence == ("at 5 epochs augmentation makes no difference that holds in every seed; "
-                        "at 10 epochs augmentation raises test accuracy, significantly in every seed")
+                        "at 10 epochs augmentation raises test accuracy, significantly in every seed and with a 95 % "
+                        "interval over seeds that excludes zero")
     same = study_outcomes | {(True, 5): outcomes(0, base=study_outcomes[(False, 5)], flips=120)}
     assert augmentation_study.like_for_like_sentence(augmentation_study.augmentation_comparisons(same, (5, 10))) == (
-        "at both matched budgets (5 epochs and 10 epochs) augmentation raises test accuracy, significantly in every seed")
+        "at both matched budgets (5 epochs and 10 epochs) augmentation raises test accuracy, significantly in every seed "
+        "and with a 95 % interval over seeds that excludes zero")
     wide = table.copy()
     wide.loc[1, ["interval low (pts)", "interval high (pts)"]] = [-1.0, 9.0]
     assert augmentation_study.like_for_like_sentence(wide).endswith(
-        "significantly in every seed, though the 95 % interval over seeds still includes zero")
+        "but the 95 % interval over seeds includes zero, so its direction is not established")
+    assert "raises" not in augmentation_study.like_for_like_sentence(wide).split(";")[1]
     parts = augmentation_study.pairing_sentence(table)
     assert parts.startswith("of the pairing's +8.00 points, +6.00 come from augmentation at the same budget and "
                             "+2.00 from training the baseline longer")
@@ -94,6 +97,8 @@ def test_like_for_like_and_pairing_sentences(study_outcomes):
 ])
 def test_verdict(seeds, better, significant, expected):
     assert augmentation_study.verdict(seeds, better, significant) == expected
+    assert augmentation_study.verdict(3, 0, 3, -4.1, 0.5) == "not clear over seeds"  # worse by McNemar, not over seeds
+    assert augmentation_study.verdict(3, 0, 3, -4.1, -0.5) == "worse"
     row = {"verdict": expected, "seeds": seeds, "seeds significant": significant}
     assert augmentation_study.verdict_text(row)
     assert augmentation_study.verdict_text({"verdict": "mixed", "seeds": 3, "seeds significant": 3}).endswith("same direction")
@@ -194,5 +199,8 @@ def test_persistence_on_the_failures_page():
     texts, sentence = persistence.case_persistence(table, [0, 1])
     assert texts == ["wrong in 2 of 2 runs (persistent)", "wrong in 1 of 2 runs"]
     assert sentence == "1 of these 2 are wrong in every one of the 2 seed runs."
+    texts, sentence = persistence.case_persistence(table, [0, 1], same_budget=False)
+    assert texts == ["wrong in 2 of 2 shorter runs", "wrong in 1 of 2 shorter runs"]  # never "(persistent)"
+    assert sentence.endswith("shorter seed runs, which are not this page's run.")
     assert persistence.case_persistence(None, [0, 1]) == (["not measured"] * 2,
                                                     "Persistence over seeds is not measured in this profile.")

@@ -1,5 +1,6 @@
 """Calibration: ECE of constructed cases known by hand, reliability bins, temperature scaling lowers NLL."""
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 import torch
 
 from fmnist_lib.analysis import calibration
-from fmnist_lib.training.models import build_model
+from fmnist_lib.errors import ConfigError
 from fmnist_lib.training.train import split_for
 
 
@@ -79,9 +80,12 @@ def test_calibration_table_reports_before_and_after():
     assert table.loc["m", "val NLL scaled"] == 0.8
 
 
-def test_validation_logits_come_from_the_validation_split(fmnist, tiny_config):
-    model = build_model("custom_cnn")
-    run = SimpleNamespace(config=tiny_config, load_model=lambda device="cpu": model.to(device).eval())  # no training
-    logits, labels = calibration.validation_logits(run, fmnist, 50)
-    assert logits.shape == (50, 10) and logits.dtype == torch.float32
+def test_validation_logits_are_the_runs_stored_fp32_ones(fmnist, tiny_config):
+    stored = torch.randn(1_000, 10), split_for(tiny_config, fmnist).val_labels
+    run = SimpleNamespace(config=tiny_config, path=Path("custom_cnn-0"), validation_predictions=lambda: stored)
+    logits, labels = calibration.validation_logits(run, 50)
+    assert torch.equal(logits, stored[0][:50]) and logits.dtype == torch.float32
     assert torch.equal(labels, split_for(tiny_config, fmnist).val_labels[:50].long())
+    assert len(calibration.validation_logits(run)[1]) == 1_000
+    with pytest.raises(ConfigError, match="stores validation predictions of 1,000 images, fewer than the 2,000"):
+        calibration.validation_logits(run, 2_000)

@@ -53,10 +53,8 @@ def test_gap_claim_reads_the_last_epoch():
     assert wb.gap_claim(runset(epochs=2, images=10_000, histories=[close.head(2)])).verdict == NOT_TESTABLE
 
 
-def test_gap_opening_epoch_and_its_claim():
+def test_gap_opening_claim():
     opens_at_11 = history([90] * 10 + [95] * 5, [90] * 15)
-    assert wb.gap_opening_epoch(opens_at_11) == 11
-    assert wb.gap_opening_epoch(history([90] * 15, [90] * 15)) is None
     assert wb.gap_opens_claim(runset(histories=[opens_at_11])).verdict == REPRODUCED
     early = history([95] * 15, [90] * 15)  # open from epoch 1
     assert wb.gap_opens_claim(runset(histories=[early])).verdict == CONTRADICTED
@@ -77,7 +75,7 @@ def test_overfitting_needs_fifteen_epochs_and_counts_runs():
     assert wb.overfitting_claim(runset("ResNet-18", histories=[falling])).verdict == NOT_SUPPORTED
     assert wb.overfitting_claim(runset("ResNet-18", accuracies=(90, 90), histories=[rising, falling])).verdict == INCONCLUSIVE
     short = wb.overfitting_claim(runset("ResNet-18", epochs=2, images=10_000, histories=[falling.head(2)]))
-    assert short.verdict == NOT_TESTABLE and "Two epochs" in short.sentence
+    assert short.verdict == NOT_TESTABLE and "2 epochs cannot show a trend over fifteen" in short.sentence
 
 
 def test_capacity_needs_matched_budgets_then_reads_the_intervals():

@@ -1,5 +1,6 @@
 """The command line: useful output, and messages instead of tracebacks."""
 
+import re
 import subprocess
 import sys
 
@@ -20,6 +21,9 @@ def test_unknown_model_lists_names(capsys):
     (["--batch-size", "-5"], "batch_size must be a whole number >= 1"),
     (["--train-subset", "0"], "train_subset must be a whole number >= 1"),
     (["--device", "gpu"], "Unknown device 'gpu'"),
+    (["--lr", "nan", "--cache-dir", "{tmp}"], "lr must be a positive finite number, got nan"),
+    (["--lr", "inf", "--cache-dir", "{tmp}"], "lr must be a positive finite number, got inf"),
+    (["--lr", "-0.1", "--cache-dir", "{tmp}"], "lr must be a positive finite number, got -0.1"),
     (["--train-subset", "129", "--cache-dir", "{tmp}"], "the last batch holds one image, and custom_cnn's batch "
                                                        "normalisation cannot train on a single image"),
 ])
@@ -54,6 +58,16 @@ def test_train_then_runs(capsys, tmp_path):
     assert "final (reported)" in out and f"run saved in {tmp_path}" in out
     assert main(["runs", "--cache-dir", str(tmp_path)]) == 0
     assert "custom_cnn" in capsys.readouterr().out
+
+
+def test_a_run_that_diverges_is_reported_and_not_cached(capsys, tmp_path):
+    args = ["train", "--epochs", "2", "--train-subset", "512", "--lr", "1e10", "--seed", "3", "--device", "cpu",
+            "--quiet", "--cache-dir", str(tmp_path)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"error: Training custom_cnn diverged at epoch 1, step \d of 4: the training loss became nan", err)
+    assert "nothing of it is cached" in err and "Traceback" not in err
+    assert not list(tmp_path.glob("custom_cnn-*")) and not list(tmp_path.glob(".partial/*"))
 
 
 def test_console_script_installed():

@@ -11,6 +11,7 @@ def test_defaults_are_the_write_up_protocol():
     config = TrainConfig()
     assert (config.epochs, config.batch_size, config.lr, config.momentum, config.weight_decay) == (15, 128, 0.01, 0.9, 5e-4)
     assert (config.cosine_t_max, config.seed, config.split_seed, config.n_train) == (50, 56, 56, 50_000)
+    assert (config.mean, config.std) == (0.2860, 0.3530)  # the write-up's normalisation constants
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -21,7 +22,13 @@ def test_defaults_are_the_write_up_protocol():
     ({"batch_size": 0}, "batch_size must be a whole number >= 1"),
     ({"train_subset": 0}, "train_subset must be a whole number >= 1"),
     ({"train_subset": 50_001}, "exceeds the 50,000 training images"),
-    ({"lr": 0}, "lr must be a positive number"),
+    ({"lr": 0}, "lr must be a positive finite number"),
+    ({"lr": float("nan")}, "lr must be a positive finite number, got nan"),
+    ({"lr": float("inf")}, "lr must be a positive finite number, got inf"),
+    ({"momentum": float("nan")}, "momentum must be a non-negative finite number"),
+    ({"weight_decay": float("inf")}, "weight_decay must be a non-negative finite number"),
+    ({"mean": float("nan")}, "mean must be a finite number"),
+    ({"std": -0.3}, "std must be a positive finite number"),
     ({"seed": -1}, "seed must be a whole number >= 0"),
     ({"model": "vgg17"}, "Choose one of: custom_cnn"),
     ({"device": "tpu"}, "Unknown device 'tpu'"),

@@ -34,7 +34,7 @@ def test_two_trainings_on_the_cpu_are_bit_identical(fmnist, tiny_config):
 
 
 def test_flagged_kernels_are_named_and_the_mode_is_restored(fmnist, tiny_config, monkeypatch):
-    monkeypatch.setattr(train, "model_for", lambda config, split: Classifier("custom_cnn", Unpooling(), 0.0, 1.0))
+    monkeypatch.setattr(train, "model_for", lambda config: Classifier("custom_cnn", Unpooling(), 0.0, 1.0))
     assert not torch.are_deterministic_algorithms_enabled()
     operations = determinism.nondeterministic_operations(tiny_config, fmnist)
     assert operations == ["max_unpooling2d_forward_out"]

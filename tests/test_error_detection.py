@@ -71,3 +71,21 @@ def test_error_detection_table_on_error_tables():
     assert list(curves.columns) == ["model", "signal", "coverage", "risk"]
     assert set(curves["signal"]) == {"confidence", "entropy"}
     assert isinstance(curves, pd.DataFrame)
+
+
+def test_auroc_difference_is_paired_and_brackets_the_observed_difference():
+    import numpy as np
+    import pandas as pd
+
+    from fmnist_lib.analysis.error_detection import auroc, auroc_difference
+
+    rng = np.random.default_rng(0)
+    correct = rng.random(2000) < 0.9
+    confidence = np.where(correct, rng.uniform(0.5, 1.0, 2000), rng.uniform(0.3, 0.9, 2000))
+    table = pd.DataFrame({"correct": correct, "confidence": confidence, "entropy": 1 - confidence})  # the same ranking
+    mean, low, high = auroc_difference(table, n_resamples=200)
+    assert mean == low == high == 0.0  # identical rankings: every resample gives zero
+    noisy = table.assign(entropy=1 - confidence + rng.normal(0, 0.3, 2000))
+    mean, low, high = auroc_difference(noisy, n_resamples=200)
+    assert low < mean < high < 0  # noise only hurts: entropy clearly worse here
+    assert mean == auroc(noisy.entropy, ~correct) - auroc(-noisy.confidence, ~correct)

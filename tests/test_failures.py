@@ -1,5 +1,6 @@
 """Failure analysis against hand-made logits whose answers are known, and features of real models."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -10,9 +11,12 @@ import torch
 from fmnist_lib.errors import ConfigError
 from fmnist_lib.training.forward import predict_logits
 from fmnist_lib.analysis.failures import (
-    compare_cases, confused_pairs, error_table, feature_embeddings, nearest_training_images, select_errors,
+    compare_cases, confused_pairs, error_table, feature_embeddings, nearest_training_images, nearest_training_positions,
+    select_errors, training_features,
 )
+from fmnist_lib.training.config import TrainConfig
 from fmnist_lib.training.models import MODEL_NAMES, build_model
+from fmnist_lib.training.train import split_for
 
 
 def logits_for(probabilities: list[dict[int, float]]) -> torch.Tensor:
@@ -152,6 +156,26 @@ def test_nearest_training_images_search_the_given_class():
         nearest_training_images(train[:1], train, labels, [0], k=3)
     with pytest.raises(ConfigError, match="one entry per query"):
         nearest_training_images(train[:2], train, labels, [0], k=1)
+
+
+def test_training_features_are_the_trainers_images(fmnist):
+    """The images a run trained on (as `split_for` gives them), their positions in the official set, and the
+    nearest of them found by position: the failures page's and the explorer's one search."""
+    torch.manual_seed(0)
+    model = build_model("custom_cnn")
+    config = TrainConfig(model="custom_cnn", epochs=1, train_subset=400, val_size=1_000, device="cpu")
+    training = training_features(model, config, fmnist)
+    split = split_for(config, fmnist)
+    assert torch.equal(fmnist.train_images[training.index], split.train_images)
+    assert torch.equal(training.labels, split.train_labels) and training.features.shape[0] == 400
+    assert torch.allclose(training.features, feature_embeddings(model, split.train_images), atol=1e-5)
+    queries = torch.as_tensor(training.index[[3, 9]])
+    positions, similarity = nearest_training_positions(model, training, fmnist.train_images[queries],
+                                                       fmnist.train_labels[queries].tolist(), k=3)
+    assert positions.shape == similarity.shape == (2, 3) and positions[:, 0].tolist() == queries.tolist()
+    assert np.isin(positions, training.index).all() and similarity[:, 0] == pytest.approx([1, 1], abs=1e-5)
+    with pytest.raises(ConfigError, match="folds"):
+        training_features(model, dataclasses.replace(config, folds=5, fold=0), fmnist)
 
 
 def test_error_table_is_a_dataframe_for_real_predictions(fmnist):

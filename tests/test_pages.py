@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from fmnist_lib.analysis.calibration import Calibrated
 from fmnist_lib.analysis.robustness import CLEAN, StressResult, corruption_errors, leaders, mce_table
@@ -18,15 +19,31 @@ def fake_run(accuracy: float, first_train_acc: float, n: int = 10_000):
                            history=pd.DataFrame({"train_acc": [first_train_acc, 0.9]}))
 
 
-@pytest.mark.parametrize("aug_acc, overlap", [(0.905, True), (0.95, False)])
-def test_augmentation_comparison_values(aug_acc, overlap):
-    comparison = pd.DataFrame({"test acc %": [90.0, 100 * aug_acc], "95% CI": ["89.41-90.57", "x"],
-                               "final gap (pts)": [3.0, 1.0]}, index=["baseline", "augmented"])
-    values = augmentation.comparison_values(comparison, {"baseline": fake_run(0.9, 0.5),
-                                                         "augmented": fake_run(aug_acc, 0.4)})
-    assert values["difference"] == pytest.approx(100 * aug_acc - 90) and values["direction"] == "higher"
-    assert values["overlap"] == (augmentation.OVERLAP if overlap else augmentation.NO_OVERLAP)
-    assert values["gap_word"] == "narrows" and values["aug_epoch1"] == pytest.approx(40.0)
+def fake_arm(correct: np.ndarray, train_acc: list[float], val_acc: list[float], augment: bool):
+    """A run as the claims read it: config, test metrics, history and predictions (logits right where `correct`)."""
+    labels = torch.zeros(len(correct), dtype=torch.long)
+    logits = torch.zeros(len(correct), 10)
+    logits[torch.arange(len(correct)), torch.as_tensor(np.where(correct, 0, 1))] = 5.0
+    config = SimpleNamespace(model="custom_cnn", epochs=len(train_acc), n_train=50_000, augment=augment, seed=56)
+    metrics = {"accuracy": float(correct.mean()), "loss": 0.3, "errors": int((~correct).sum()), "n": len(correct)}
+    history = pd.DataFrame({"epoch": range(1, len(train_acc) + 1), "train_acc": train_acc, "val_acc": val_acc})
+    return SimpleNamespace(config=config, test_metrics=lambda weights="final": metrics, history=history,
+                           predictions=lambda weights="final": (logits, labels))
+
+
+def test_augmentation_comparison_values_are_claims():
+    rng = np.random.default_rng(0)
+    base_correct = rng.random(10_000) < 0.93
+    aug_correct = base_correct & (rng.random(10_000) > 0.012)  # about 1.1 points lower, on the same images
+    runs = {"baseline": fake_arm(base_correct, [0.84, 0.9, 0.95], [0.88, 0.91, 0.935], False),
+            "augmented": fake_arm(aug_correct, [0.80, 0.86, 0.90], [0.86, 0.90, 0.92], True)}
+    comparison = pd.DataFrame({"test acc %": [100 * base_correct.mean(), 100 * aug_correct.mean()],
+                               "95% CI": ["a", "b"]}, index=["baseline", "augmented"])
+    values = augmentation.comparison_values(comparison, runs)
+    assert values["difference_verdict"] == "inconclusive"  # one seed per arm: never a verdict on augmentation
+    assert "at this seed" in values["difference_text"] and "below the baseline" in values["difference_text"]
+    assert values["gap_verdict"] == "inconclusive" and "reverses" in values["gap_text"]  # +1.50 -> -2.00
+    assert values["convergence_verdict"] == "supported"
 
 
 def test_explainability_claim_values():
@@ -67,7 +84,14 @@ def test_robustness_values(stress):
     assert values["best_mce_model"] == "Better" and values["n_corruptions"] == 3
     assert values["top_model"] == "Better" and values["mce_below"] in ("Better", "none")
     aug = robustness.augmentation_values(result, ce, summary, seed=0)
-    assert aug["n_unseen"] == 1 and aug["aug_verdict"] == robustness.AUGMENTATION_VERDICTS[aug["aug_word"]]
+    assert aug["n_unseen"] == 1 and "of 1 corruptions" in aug["aug_verdict"]
+    assert aug["aug_claim_verdict"] in ("supported", "not supported", "inconclusive")
+    alike = {name: "15 epochs" for name in summary.index}
+    ranked = robustness.ranking_values(summary, leaders(ce), result, alike, {"A": 50})
+    assert ranked["ranking_text"].startswith("Better has the lowest mCE") and "By CE, Better" in ranked["leaders_text"]
+    unlike = {**alike, "Better": "2 epochs"}
+    unranked = robustness.ranking_values(summary, leaders(ce), result, unlike, {"A": 50})
+    assert unranked["ranking_verdict"] == "not testable with this build" and "By CE" not in unranked["leaders_text"]
     with pytest.raises(ConfigError, match="keep custom_cnn"):
         robustness.require_reference(["vgg16"])
     setup = robustness.setup_values({"A": 50, "B": 8}, get_profile("smoke"))
@@ -78,14 +102,18 @@ def test_robustness_values(stress):
 def test_calibration_and_shift_values():
     table = pd.DataFrame({"accuracy": [0.9, 0.8], "ECE": [0.05, 0.02], "ECE scaled": [0.01, 0.03],
                           "val NLL": [0.3, 0.4], "val NLL scaled": [0.2, 0.4]}, index=["A", "B"])
-    values = robustness.calibration_values(Calibrated({}, table, {}, {"A": 300, "B": 300}), 10_000)
+    values = robustness.calibration_values(Calibrated({}, table, {}, {"A": 300, "B": 300}), 10_000,
+                                           {"A": "15 epochs", "B": "15 epochs"})
     assert values["calibration_verdict"] == "is not the best calibrated" and values["best_ece_model"] == "B"
+    assert "before temperature scaling is B's (2.00 %) and after it A's (1.00 %)" in values["calibration_text"]
     assert (values["nll_lowered"], values["ece_lowered"], values["val_budget"]) == (1, 1, "A 300 and B 300")
     shift = pd.DataFrame({"model": [robustness.REFERENCE, "B"] * 2, "severity": [0, 0, 5, 5],
                           "accuracy": [0.9, 0.8, 0.5, 0.6], "ECE": [0.02, 0.03, 0.2, 0.1],
                           "ECE scaled": [0.01, 0.02, 0.1, 0.2]})
     values = robustness.shift_values(shift, (1, 5))
     assert values["max_severity"] == 5 and values["best_shift_model"] == "B" and values["n_ece_rises"] == 2
+    assert values["best_shift_text"].startswith("There, B is the best calibrated")
+    assert "none is named" in robustness.shift_values(shift, (1, 5), {"A": "x", "B": "y"})["best_shift_text"]
     assert values["shift_scaled_better"] == 1
 
 
@@ -120,7 +148,8 @@ def test_statistics_texts():
     values = statistics.pairs_values(None, None, {"custom_cnn": run}, seed=56)
     assert (values["n_pairs"], values["n_significant"]) == (0, 0)
     assert values["pairs_sentence"] == "with a single model there is no pair to test"
-    assert values["budget_text"].startswith("Every model trains for the same budget")
+    assert values["budget_text"] == ("The runs compared are the baselines page's runs at one budget, 1 epoch on 2,000 "
+                                     "images, seed 56, so the tests compare architectures trained alike, at that budget.")
     assert values["matched_text"].startswith("Only one of these models")
 
 

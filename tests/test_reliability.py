@@ -14,13 +14,14 @@ import torch
 from fmnist_lib.cli import main
 from fmnist_lib.data import fashion_mnist as fdata
 from fmnist_lib.runs.cache import load_or_train, read_run
+from fmnist_lib.training import train as train_module
 from fmnist_lib.training.config import TrainConfig
 
 CONFIG = dict(model="custom_cnn", epochs=3, train_subset=512, val_size=1_000, device="cpu", seed=3)
 
 CHILD = textwrap.dedent("""
     import os, signal, sys
-    from fmnist_lib.runs import cache as runs
+    from fmnist_lib.runs import cache as runs, store
     from fmnist_lib.training import train
     from fmnist_lib.training.config import TrainConfig
 
@@ -35,7 +36,7 @@ CHILD = textwrap.dedent("""
 
     if sys.argv[2] != "none":
         module, name, n = sys.argv[2].split(":")
-        kill_on_call({"train": train, "runs": runs}[module], name, int(n))
+        kill_on_call({"train": train, "runs": runs, "store": store}[module], name, int(n))
     run = runs.load_or_train(TrainConfig(**{config}), cache_dir=sys.argv[1], progress=False)
     print(run.path, run.metrics["created"])
 """).replace("{config}", repr(CONFIG))
@@ -68,19 +69,22 @@ def test_results_are_bit_identical_across_processes(tmp_path, reference):
     assert (tmp_path / reference.path.name / "weights_final.safetensors").read_bytes() == mine
 
 
-def test_killed_during_an_epoch_resumes_and_matches(tmp_path, reference, fmnist):
+def test_killed_during_an_epoch_resumes_and_matches(tmp_path, reference, fmnist, monkeypatch):
     result = child(tmp_path, kill="train:train_epoch:2")  # SIGKILL as epoch 2 starts
     assert result.returncode == -9
     checkpoint = tmp_path / ".partial" / reference.path.name / "checkpoint.pt"
     assert len(torch.load(checkpoint, weights_only=True)["history"]) == 1  # epoch 1 survived
     assert not (tmp_path / reference.path.name).exists()
+    ran, real = [], train_module.train_epoch
+    monkeypatch.setattr(train_module, "train_epoch", lambda *args: ran.append(args[-1]) or real(*args))
     resumed = load_or_train(TrainConfig(**CONFIG), cache_dir=tmp_path, data=fmnist, progress=False)
+    assert ran == [2, 3]  # only the epochs the killed process had not finished
     same_results(resumed, reference)
     assert not checkpoint.exists()
 
 
 def test_killed_during_the_cache_write_leaves_no_half_run(tmp_path, reference, fmnist):
-    result = child(tmp_path, kill="runs:save_file:2")  # SIGKILL between the two weight files
+    result = child(tmp_path, kill="store:save_file:2")  # SIGKILL between the two weight files
     assert result.returncode == -9
     assert not (tmp_path / reference.path.name).exists()  # nothing that looks complete
     assert list(tmp_path.glob(f".tmp-{reference.path.name}-*"))

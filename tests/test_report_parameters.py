@@ -38,6 +38,11 @@ def test_parse_assignment_needs_a_name():
     ("explainability", {"cam_method": "gradcam3"}, "Unknown CAM method 'gradcam3'"),
     ("failures", {"n_casse": 3}, "Section failures has no parameter 'n_casse'"),
     ("failures", {"models": ["vgg16"]}, "Section failures has no parameter 'models'"),  # the registry's list decides
+    ("failures", {"weights": "last"}, "weights must be 'final'"),
+    ("robustness", {"models": ["vgg16"]}, "Section robustness: the robustness page compares every model with the "
+                                          "custom CNN: keep custom_cnn in models \\(got models=\\['vgg16'\\]\\)"),
+    ("saliency", {"models": ["resnet18"]}, "Section saliency: the saliency page checks the maps the explainability "
+                                           "page reads, the custom CNN's: keep custom_cnn in models"),
 ])
 def test_bad_parameter_values(section, values, message):
     with pytest.raises(ConfigError, match=message):
@@ -86,3 +91,51 @@ def test_report_command_refuses_bad_input_before_any_work(capsys, args, message,
     assert main(["report", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+RULE = "Section robustness: the robustness page compares every model with the custom CNN: keep custom_cnn in models"
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    from fmnist_lib.runs import cache as run_cache
+
+    monkeypatch.setattr(run_cache, "train", lambda *a, **k: pytest.fail("trained despite a broken rule"))
+
+
+def test_a_pages_rule_stops_the_report_and_the_sweep_before_any_training(report_sources, tmp_path, monkeypatch,
+                                                                         capsys, no_training):
+    """`fmnist report -p models='["vgg16"]'`: the robustness page's rule, checked by the registry before training."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("FMNIST_CACHE_DIR", str(cache))
+    assert main(["report", "--profile", "smoke", "--root", str(report_sources), "-p", 'models=["vgg16"]']) == 2
+    err = capsys.readouterr().err
+    assert RULE in err and "Traceback" not in err
+    assert main(["sweep", "--profile", "smoke", "-p", 'models=["vgg16"]', "--cache-dir", str(cache)]) == 2
+    assert RULE in capsys.readouterr().err
+    assert not cache.exists() or not [p for p in cache.iterdir() if not p.name.startswith(".")]  # no run folder
+    assert not (report_sources / "build" / "executed").exists()  # no page executed either
+
+
+def test_the_pages_own_checks_are_the_registrys_rules(monkeypatch):
+    """The opening call applies the same rule before loading any run; the pages' helpers defer to it."""
+    from fmnist_lib.report import opening
+    from fmnist_lib.report.pages import robustness, saliency
+
+    monkeypatch.setattr(opening, "_load", lambda *a: pytest.fail("loaded runs despite a broken rule"))
+    with pytest.raises(ConfigError, match=RULE):
+        opening.open_section("robustness", profile="smoke", models=["vgg16"], n_images=None, seed=56, device="cpu")
+    with pytest.raises(ConfigError, match=RULE):
+        robustness.require_reference(["vgg16"])
+    with pytest.raises(ConfigError, match="Section saliency: "):
+        saliency.require_explained_model(["vgg16"])
+    robustness.require_reference(["custom_cnn", "vgg16"])
+
+
+def test_a_run_that_cannot_train_stops_the_report_before_the_first_run_trains(report_sources, tmp_path, monkeypatch,
+                                                                               capsys, no_training):
+    monkeypatch.setenv("FMNIST_CACHE_DIR", str(tmp_path / "cache"))
+    args = ["report", "--profile", "smoke", "--root", str(report_sources), "--only", "baselines", "-p", "train_subset=257"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "the last batch holds one image" in err and "Traceback" not in err

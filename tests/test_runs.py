@@ -1,4 +1,5 @@
-"""The results cache: hits without training, intact folders, damage detected and redone."""
+"""The results cache: hits without training, intact folders, damage detected and redone, runs of other code stale,
+predictions stored in fp32."""
 
 import dataclasses
 import json
@@ -8,10 +9,13 @@ import shutil
 import pytest
 import torch
 
-from fmnist_lib.errors import CacheError
+from fmnist_lib.cli import main
+from fmnist_lib.errors import CacheError, TrainingDiverged
 from fmnist_lib.runs import cache as run_cache
-from fmnist_lib.runs.cache import list_runs, load_or_train, read_run, run_key, run_name
+from fmnist_lib.runs.cache import (StaleRunError, list_runs, load_or_train, read_run, remove_stale, run_key,
+                                   run_name)
 from fmnist_lib.training.forward import predict_logits
+from fmnist_lib.training.train import split_for
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +59,12 @@ def test_run_folder_contents(cached, fmnist):
     logits, labels = run.predictions("final")
     assert logits.shape == (10_000, 10) and torch.equal(labels, fmnist.test_labels)
     assert run.test_metrics("final")["accuracy"] == pytest.approx((logits.argmax(1) == labels).float().mean().item())
+    val_logits, val_labels = run.validation_predictions()
+    assert val_logits.shape == (1_000, 10) and torch.equal(val_labels, split_for(config, fmnist).val_labels)
+    assert run.metrics["validation"]["final"]["n"] == 1_000
+    assert run.metrics["evaluation_precision"] == "fp32"
+    record = json.loads((run.path / "config.json").read_text())
+    assert record["code"] == run_cache.code_fingerprint() == json.loads((run.path / "manifest.json").read_text())["code"]
     assert not list(cache.glob(".tmp-*")) and not list((cache / ".partial").glob("*"))
 
 
@@ -63,7 +73,7 @@ def test_stored_weights_reproduce_stored_predictions(cached, fmnist):
     for weights in ("final", "best"):
         model = run.load_model(weights)
         assert not model.training
-        assert torch.allclose(predict_logits(model, fmnist.test_images), run.predictions(weights)[0], atol=1e-4)
+        assert torch.equal(predict_logits(model, fmnist.test_images), run.predictions(weights)[0])  # fp32, exactly
 
 
 def test_second_call_is_a_cache_hit(cached, fmnist, no_training):
@@ -78,6 +88,14 @@ def test_key_depends_on_what_determines_the_run(cached):
     assert run_key(config) == run_key(dataclasses.replace(config, device="auto" if not torch.cuda.is_available() else "cpu"))
     assert run_key(config) != run_key(dataclasses.replace(config, seed=4))
     assert run_key(config) != run_key(dataclasses.replace(config, augment=True))
+    assert run_key(config) != run_key(dataclasses.replace(config, mean=0.2857))
+
+
+def test_key_depends_on_the_code_that_computes_runs(cached, monkeypatch):
+    config, _, _ = cached
+    before = run_key(config)
+    monkeypatch.setattr(run_cache, "code_fingerprint", lambda: "0123456789abcdef")
+    assert run_key(config) != before
 
 
 def _copy_of(cached, tmp_path):
@@ -104,15 +122,83 @@ def test_damaged_run_is_detected_and_redone(cached, fmnist, tmp_path, damage, me
     assert redone.path == path and read_run(path).metrics["test"] == cached[2].metrics["test"]
 
 
-def test_run_from_another_library_version_is_refused(cached, tmp_path):
+def test_runs_of_other_code_are_stale_never_read_and_removable(cached, tmp_path, capsys):
+    """A run of other code sits under another key; read directly, it is refused; listed, it is stale."""
+    config, _, path = _copy_of(cached, tmp_path)
+    other_code = path.with_name(f"{config.model}-00000000000000aa")
+    shutil.copytree(path, other_code)
+    manifest = json.loads((other_code / "manifest.json").read_text())
+    manifest["code"] = "aaaaaaaaaaaaaaaa"
+    (other_code / "manifest.json").write_text(json.dumps(manifest))
+    before_fingerprints = path.with_name(f"{config.model}-00000000000000bb")  # made before runs recorded their code
+    shutil.copytree(path, before_fingerprints)
+    manifest.pop("code")
+    (before_fingerprints / "manifest.json").write_text(json.dumps(manifest))
+    damaged_other = path.with_name(f"{config.model}-00000000000000cc")  # damaged, and filed under another key
+    shutil.copytree(path, damaged_other)
+    (damaged_other / "manifest.json").unlink()
+    partial = tmp_path / "cache" / ".partial" / f"{config.model}-00000000000000dd"
+    partial.mkdir(parents=True)
+    (partial / "checkpoint.pt").write_bytes(b"")
+    with pytest.raises(StaleRunError, match="made by code with fingerprint aaaaaaaaaaaaaaaa"):
+        read_run(other_code)
+    with pytest.raises(StaleRunError, match="before runs recorded their code"):
+        read_run(before_fingerprints)
+    table = list_runs(path.parent).set_index("run")
+    assert table.loc[path.name, "status"] == "ok"
+    assert (table.loc[[other_code.name, before_fingerprints.name, damaged_other.name], "status"] == "stale").all()
+    assert read_run(other_code, allow_stale=True).test_metrics() == cached[2].test_metrics()  # listed with numbers
+
+    assert main(["runs", "--cache-dir", str(path.parent)]) == 0
+    assert "3 stale run(s)" in capsys.readouterr().out
+    assert main(["runs", "--remove-stale", "--cache-dir", str(path.parent)]) == 0
+    out = capsys.readouterr().out
+    for name in (other_code.name, before_fingerprints.name, damaged_other.name, f".partial/{partial.name}"):
+        assert f"removed {name}\n" in out
+    assert "Removed 4 stale run folder(s)" in out
+    assert [p.name for p in path.parent.iterdir() if not p.name.startswith(".")] == [path.name]
+    assert not partial.exists() and read_run(path).key == run_key(config)
+    assert remove_stale(path.parent) == []
+
+
+def test_a_current_damaged_run_is_not_stale(cached, tmp_path):
     _, _, path = _copy_of(cached, tmp_path)
-    manifest = json.loads((path / "manifest.json").read_text())
-    manifest["library"] = "0.0.1"
-    (path / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(CacheError, match="made by fmnist_lib 0.0.1"):
-        read_run(path)
-    table = list_runs(path.parent)
-    assert table.status.iloc[0].startswith("unusable")
+    (path / "history.csv").unlink()
+    assert list_runs(path.parent).status.iloc[0].startswith("unusable")
+    assert remove_stale(path.parent) == [] and path.exists()  # trained again when asked for, not removed
+
+
+def test_a_run_that_diverges_is_not_cached(tmp_path, fmnist, tiny_config):
+    config = dataclasses.replace(tiny_config, lr=1e10)
+    with pytest.raises(TrainingDiverged, match="diverged at epoch 1"):
+        load_or_train(config, cache_dir=tmp_path, data=fmnist, progress=False)
+    assert not (tmp_path / run_name(config)).exists() and not list(tmp_path.glob(".tmp-*"))
+    assert not (tmp_path / ".partial" / run_name(config)).exists()
+
+
+def test_bf16_training_stores_exact_fp32_predictions(tmp_path, fmnist, tiny_config):
+    """bf16 logits (8 bits of mantissa) tie between the top two classes and round every value to a bf16 number;
+    the stored ones are the fp32 forward pass of the fp32 weights."""
+    config = dataclasses.replace(tiny_config, precision="bf16")
+    run = load_or_train(config, cache_dir=tmp_path, data=fmnist, progress=False)
+    assert run.config.precision == "bf16" and run.metrics["evaluation_precision"] == "fp32"
+    for weights in ("final", "best"):
+        stored = run.predictions(weights)[0]
+        assert torch.equal(stored, predict_logits(run.load_model(weights), fmnist.test_images, precision="fp32"))
+        _assert_no_bf16_traces(stored)
+    _assert_no_bf16_traces(run.validation_predictions()[0])
+    in_bf16 = predict_logits(run.load_model(), fmnist.test_images, precision="bf16")
+    assert _bf16_representable(in_bf16).all()  # what was stored before: every value rounded
+
+
+def _bf16_representable(logits: torch.Tensor) -> torch.Tensor:
+    return logits.to(torch.bfloat16).float() == logits
+
+
+def _assert_no_bf16_traces(logits: torch.Tensor) -> None:
+    top2 = logits.topk(2, dim=1).values
+    assert (top2[:, 0] > top2[:, 1]).all(), "an exact tie between the top two classes"
+    assert _bf16_representable(logits).float().mean() < 1e-3, "logits rounded to bfloat16"
 
 
 def test_list_runs(cached):

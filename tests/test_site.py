@@ -1,8 +1,8 @@
 """The report end to end on the smoke profile: notebooks execute, the site builds with -W, a real
-browser finds every page, figure, link and equation, and glued numbers equal the runs they came from."""
+browser finds every page, figure, link and equation, every page passes the page checks (no raw tables, code,
+paths or mis-sized figures: page_checks.py), and glued numbers equal the runs they came from."""
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -16,48 +16,14 @@ from fmnist_lib.report.execute import project_root
 from fmnist_lib.report.profiles import augmentation_configs, baseline_configs, get_profile, headline_seed_configs
 from fmnist_lib.report.sections import SECTIONS
 from fmnist_lib.runs.cache import list_runs, run_name
+from page_checks import glued, page_problems
 
 ROOT = project_root()
 ARTIFACTS = ROOT / "build" / "test-artifacts"  # screenshots of every page, kept for inspection
 CHROMIUM = shutil.which("chromium")
 
 
-def _copy_sources(target: Path) -> None:
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy(ROOT / name, target / name)
-    shutil.copytree(ROOT / "notebooks", target / "notebooks")
-    shutil.copytree(ROOT / "book", target / "book")
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The smoke report built in a copy of the sources, with its own results cache."""
-    root = tmp_path_factory.mktemp("report")
-    _copy_sources(root)
-    cache = tmp_path_factory.mktemp("cache")
-    previous = os.environ.get("FMNIST_CACHE_DIR")
-    os.environ["FMNIST_CACHE_DIR"] = str(cache)
-    try:
-        index = run_report("smoke", root=root, progress=False, echo=lambda line: None)
-        yield root, cache, index
-    finally:
-        if previous is None:
-            os.environ.pop("FMNIST_CACHE_DIR", None)
-        else:
-            os.environ["FMNIST_CACHE_DIR"] = previous
-
-
-def glued(notebook: Path) -> dict:
-    """name -> glued value (plain text) of an executed notebook."""
-    values = {}
-    for cell in nbformat.read(notebook, as_version=4).cells:
-        for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name:
-                data = output["data"]
-                text = next((v for k, v in data.items() if k.endswith("text/plain")), None)
-                values[name] = text
-    return values
+# `site` (conftest.py): the smoke report, built once per session in a copy of the sources, with its own cache.
 
 
 def test_committed_notebooks_are_clean():
@@ -126,7 +92,7 @@ def test_pages_in_a_real_browser(site):
     pages = [html_root / "book" / "intro.html", html_root / "book" / "references.html"] + [
         html_root / "build" / "executed" / s.notebook.replace(".ipynb", ".html") for s in SECTIONS]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    outside = []
+    outside, problems = [], {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
@@ -146,9 +112,14 @@ def test_pages_in_a_real_browser(site):
                     assert target.exists(), (path.name, link)
             if path.stem in ("02_baselines", "04_explainability"):
                 page.wait_for_selector("mjx-container", timeout=10_000)  # equations typeset offline
+            page.evaluate("() => Promise.all([...document.images].map(i => i.decode().catch(() => null)))")
             page.screenshot(path=str(ARTIFACTS / f"{path.stem}.png"), full_page=True)
+            problems[path.stem] = page_problems(page)
         browser.close()
     assert not outside, f"pages requested outside resources: {outside[:5]}"
+    found = {name: found for name, found in problems.items() if found}
+    assert not found, "pages a reader should not see this way:\n" + "\n".join(
+        f"{name}: {problem}" for name, found in found.items() for problem in found)
 
 
 def test_rerun_one_section_with_new_parameters_retrains_nothing(site):

@@ -5,6 +5,7 @@ whole file runs in a few minutes on 2 cores.
 """
 
 import dataclasses
+import json
 import os
 import signal
 import threading
@@ -26,6 +27,9 @@ TINY = TrainConfig(model="custom_cnn", epochs=1, train_subset=512, val_size=1_00
 CONFIGS = [TINY, dataclasses.replace(TINY, seed=4)]
 BROKEN = dataclasses.replace(TINY, train_subset=1)  # a last batch of 1 image: train() refuses it, inside the worker
 CUSTOM_ONLY = ["-p", "models=['custom_cnn']"]  # the smoke report with its big models left out: 2 short runs
+
+
+real_train = run_cache.train
 
 
 def quiet(_):
@@ -200,3 +204,39 @@ def test_report_refuses_a_bad_worker_count_before_any_work(capsys):
     assert main(["report", "--profile", "smoke", "--workers", "0"]) == 2
     err = capsys.readouterr().err
     assert "--workers must be a whole number >= 1" in err and "Traceback" not in err
+
+
+def _cache_state(cache) -> dict:
+    """Every run folder's manifest (its files' checksums), and any checkpoint of a run in training."""
+    state = {path.name: (path / "manifest.json").read_text() for path in cache.iterdir()
+             if not path.name.startswith(".")}
+    partial = cache / ".partial"
+    return {"runs": state, "partial": sorted(p.name for p in partial.iterdir()) if partial.is_dir() else []}
+
+
+@pytest.mark.slow
+def test_a_sweep_with_overrides_then_the_report_trains_nothing(report_sources, tmp_path, monkeypatch, capsys,
+                                                                no_training):
+    """`fmnist sweep` with a profile and -p overrides, then `fmnist report` with the same: every page finds its runs.
+
+    The report's own training phase is forbidden (`no_training`: it raises); the notebooks run in kernels of their
+    own, so for them the proof is the cache: the same run folders, byte for byte, and no run left in training.
+    """
+    overrides = ["-p", "models=['custom_cnn', 'resnet18']", "-p", "seed=57"]
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("FMNIST_CACHE_DIR", str(cache))
+    with monkeypatch.context() as trained:  # the sweep itself may train
+        trained.setattr(run_cache, "train", real_train)
+        assert main(["sweep", "--profile", "smoke", *overrides, "--cache-dir", str(cache), "--quiet"]) == 0
+    swept = _cache_state(cache)
+    expected = {run_name(config) for config in report_configs("smoke", report_sources,
+                                                              {"models": ["custom_cnn", "resnet18"], "seed": 57})}
+    assert set(swept["runs"]) == expected and not swept["partial"]
+    capsys.readouterr()
+    assert main(["report", "--profile", "smoke", "--root", str(report_sources), *overrides, "--quiet"]) == 0, \
+        capsys.readouterr().err
+    assert "Training or finding" in capsys.readouterr().out
+    assert _cache_state(cache) == swept  # nothing trained, in this process or in any notebook's kernel
+    record = json.loads((report_sources / "build" / "executed" / "record.json").read_text())
+    assert record["robustness"]["parameters"]["seed"] == 57
+    assert record["robustness"]["parameters"]["models"] == ["custom_cnn", "resnet18"]

@@ -1,16 +1,31 @@
 """Training: it learns, it is deterministic on the CPU, and it resumes exactly."""
 
 import dataclasses
+import logging
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 from fmnist_lib.data.batches import to_unit_float
-from fmnist_lib.errors import ConfigError
+from fmnist_lib.errors import ConfigError, TrainingDiverged
+from fmnist_lib.training import train as train_module
 from fmnist_lib.training.checkpoint import Checkpoint
 from fmnist_lib.training.config import TrainConfig
-from fmnist_lib.training.train import check_last_batch, split_for, train
+from fmnist_lib.training.train import check_last_batch, check_trainable, model_for, split_for, train
+
+
+@pytest.fixture
+def epochs_trained(monkeypatch):
+    """The epochs `train_epoch` actually ran, in order (a resume runs only the remaining ones)."""
+    ran, real = [], train_module.train_epoch
+
+    def counting(*args, **kwargs):
+        ran.append(args[-1] if len(args) == 8 else kwargs.get("epoch"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "train_epoch", counting)
+    return ran
 
 
 def test_one_step_lowers_the_loss_on_a_fixed_batch(fmnist):
@@ -44,7 +59,17 @@ def test_short_run_learns(fmnist):
     result = train(config, fmnist, progress=False)
     assert result.history[0]["val_acc"] > 0.70
     assert result.history[0]["lr"] == 0.01 and result.best_epoch == 1
-    assert result.mean == pytest.approx(0.286, abs=0.01)
+    assert (result.mean, result.std) == (pytest.approx(0.2860), pytest.approx(0.3530))
+
+
+def test_models_normalise_with_the_write_ups_constants(tiny_config):
+    """Not the training split's own statistics (0.28571, 0.35286): the write-up's, from all 60,000 images."""
+    model = model_for(tiny_config)
+    assert (tiny_config.mean, tiny_config.std) == (0.2860, 0.3530)
+    assert model.normalize.mean.item() == torch.tensor(0.2860).item()
+    assert model.normalize.std.item() == torch.tensor(0.3530).item()
+    other = model_for(dataclasses.replace(tiny_config, mean=0.5, std=0.25))
+    assert (other.normalize.mean.item(), other.normalize.std.item()) == (0.5, 0.25)
 
 
 def test_a_last_batch_of_one_image_is_refused_before_any_training(fmnist):
@@ -57,8 +82,8 @@ def test_a_last_batch_of_one_image_is_refused_before_any_training(fmnist):
 
 
 def test_val_subset_validates_on_the_first_images_of_the_split(fmnist, tiny_config):
-    config = dataclasses.replace(tiny_config, epochs=1, val_subset=40)
-    assert "val_subset" not in tiny_config.to_dict()  # unset, it leaves older run keys alone
+    config = dataclasses.replace(tiny_config, epochs=1, train_subset=1_024, val_subset=40)  # past chance level
+    assert tiny_config.to_dict()["val_subset"] is None  # every field is part of the key
     with pytest.raises(ConfigError, match="val_subset 1,001 exceeds the 1,000 validation images"):
         dataclasses.replace(tiny_config, val_subset=1_001)
     row = train(config, fmnist, progress=False).history[0]
@@ -82,9 +107,10 @@ def test_learning_rate_follows_the_cosine_schedule(fmnist, tiny_config):
     assert lrs == pytest.approx([0.01, 0.005, 0.0], abs=1e-12)
 
 
-def test_resume_from_checkpoint_equals_uninterrupted(fmnist, tiny_config, tmp_path, monkeypatch):
+def test_resume_from_checkpoint_equals_uninterrupted(fmnist, tiny_config, tmp_path, monkeypatch, epochs_trained):
     config = dataclasses.replace(tiny_config, epochs=3, augment=True)
     uninterrupted = train(config, fmnist, progress=False)
+    epochs_trained.clear()
     checkpoint = tmp_path / "checkpoint.pt"
     original_save = Checkpoint.save
 
@@ -97,24 +123,80 @@ def test_resume_from_checkpoint_equals_uninterrupted(fmnist, tiny_config, tmp_pa
     with pytest.raises(KeyboardInterrupt):
         train(config, fmnist, progress=False, checkpoint=checkpoint)
     monkeypatch.setattr(Checkpoint, "save", original_save)
+    assert epochs_trained == [1, 2]
+    epochs_trained.clear()
     resumed = train(config, fmnist, progress=False, checkpoint=checkpoint)
+    assert epochs_trained == [3]  # a resume, not a restart that happens to end the same on a CPU
     assert [row["epoch"] for row in resumed.history] == [1, 2, 3]
     assert [row["val_loss"] for row in resumed.history] == [row["val_loss"] for row in uninterrupted.history]
     assert all(torch.equal(resumed.final_state[k], uninterrupted.final_state[k]) for k in resumed.final_state)
 
 
-def test_damaged_checkpoint_restarts_from_scratch(fmnist, tiny_config, tmp_path):
+def test_damaged_checkpoint_is_reported_and_training_restarts(fmnist, tiny_config, tmp_path, caplog, epochs_trained):
     checkpoint = tmp_path / "checkpoint.pt"
     checkpoint.write_bytes(b"not a checkpoint")
-    result = train(tiny_config, fmnist, progress=False, checkpoint=checkpoint)
-    assert [row["epoch"] for row in result.history] == [1, 2]
-    assert checkpoint.exists()
+    with caplog.at_level(logging.WARNING, logger="fmnist_lib"):
+        result = train(tiny_config, fmnist, progress=False, checkpoint=checkpoint)
+    assert f"The checkpoint {checkpoint} cannot be resumed: UnpicklingError" in caplog.text
+    assert "training restarts from epoch 1" in caplog.text
+    assert epochs_trained == [1, 2] and [row["epoch"] for row in result.history] == [1, 2]
+    assert checkpoint.exists()  # the new run's own
 
 
-def test_checkpoint_of_another_config_is_not_resumed(fmnist, tiny_config, tmp_path):
+def test_checkpoint_of_another_config_is_reported_and_not_resumed(fmnist, tiny_config, tmp_path, caplog,
+                                                                   epochs_trained):
     checkpoint = tmp_path / "checkpoint.pt"
     train(tiny_config, fmnist, progress=False, checkpoint=checkpoint)
     other = dataclasses.replace(tiny_config, seed=11)
     fresh = train(other, fmnist, progress=False)
-    from_foreign = train(other, fmnist, progress=False, checkpoint=checkpoint)
+    epochs_trained.clear()
+    with caplog.at_level(logging.WARNING, logger="fmnist_lib"):
+        from_foreign = train(other, fmnist, progress=False, checkpoint=checkpoint)
+    assert "it was saved for another config (seed 3 -> 11)" in caplog.text and "restarts from epoch 1" in caplog.text
+    assert epochs_trained == [1, 2]
     assert [row["val_loss"] for row in from_foreign.history] == [row["val_loss"] for row in fresh.history]
+
+
+def test_non_finite_optimiser_settings_are_refused():
+    for name in ("lr", "momentum", "weight_decay"):
+        for value in (float("nan"), float("inf"), -float("inf")):
+            with pytest.raises(ConfigError, match=f"{name} must be a (positive|non-negative) finite number"):
+                TrainConfig(**{name: value})
+    with pytest.raises(ConfigError, match="std must be a positive finite number"):
+        TrainConfig(std=0.0)
+
+
+def test_a_loss_that_turns_non_finite_stops_the_run_at_the_next_read_back(fmnist, tiny_config, tmp_path,
+                                                                            monkeypatch):
+    """A NaN injected at epoch 2, step 3: found at the read-back after step 4, named as step 3, nothing kept."""
+    monkeypatch.setattr(train_module, "PROGRESS_EVERY", 2)
+    steps_per_epoch, calls, real = 4, [], train_module.make_train_step
+
+    def poisoned(*args, **kwargs):
+        step = real(*args, **kwargs)
+
+        def run(x, y):
+            calls.append(1)
+            loss, correct = step(x, y)
+            return (loss * float("nan"), correct) if len(calls) == steps_per_epoch + 3 else (loss, correct)
+        return run
+
+    monkeypatch.setattr(train_module, "make_train_step", poisoned)
+    checkpoint = tmp_path / "checkpoint.pt"
+    with pytest.raises(TrainingDiverged, match=r"Training custom_cnn diverged at epoch 2, step 3 of 4: the training "
+                                               r"loss became nan\. The run stopped and nothing of it is cached"):
+        train(dataclasses.replace(tiny_config, epochs=3), fmnist, progress=False, checkpoint=checkpoint)
+    assert len(calls) == steps_per_epoch + 4  # stopped at the read-back, not at the end of training
+    assert not checkpoint.exists()  # epoch 1's checkpoint is gone: resuming would only diverge again
+
+
+def test_a_learning_rate_that_explodes_stops_the_run(fmnist, tiny_config):
+    with pytest.raises(TrainingDiverged, match=r"diverged at epoch 1, step \d of 4: .*Lower the learning rate "
+                                               r"\(it is 1e\+10\)"):
+        train(dataclasses.replace(tiny_config, lr=1e10), fmnist, progress=False)
+
+
+def test_a_run_that_cannot_train_is_found_before_any_training():
+    check_trainable(TrainConfig(model="custom_cnn", train_subset=258, val_size=1_000))
+    with pytest.raises(ConfigError, match="the last batch holds one image"):
+        check_trainable(TrainConfig(model="custom_cnn", train_subset=257, val_size=1_000))

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .data.fashion_mnist import IDX_FILES, load_fashion_mnist
 from .errors import FmnistError
-from .runs.cache import Run, default_cache_dir, list_runs, load_or_train, run_name
+from .runs.cache import Run, default_cache_dir, list_runs, load_or_train, remove_stale, run_name
 from .training.config import DEVICES, PRECISIONS, TrainConfig
 from .training.models import MODEL_NAMES, build_model, count_parameters
 
@@ -72,12 +72,24 @@ def print_summary(run: Run, weights: str) -> None:
 
 
 def cmd_runs(args) -> None:
-    table = list_runs(args.cache_dir)
+    cache_dir = args.cache_dir or default_cache_dir()
+    if args.remove_stale:
+        removed = remove_stale(cache_dir)
+        for name in removed:
+            print(f"removed {name}")
+        print(f"Removed {len(removed)} stale run folder(s) from {cache_dir}." if removed else
+              f"No stale runs in {cache_dir}.")
+        return
+    table = list_runs(cache_dir)
     if table.empty:
-        print(f"No runs in {args.cache_dir or default_cache_dir()}.")
+        print(f"No runs in {cache_dir}.")
         return
     with pd.option_context("display.width", 200, "display.max_colwidth", 80):
         print(table.to_string(index=False))
+    stale = int((table.status == "stale").sum())
+    if stale:
+        print(f"\n{stale} stale run(s): made by other code than this (another version of the training modules); "
+              "they are never used. `fmnist runs --remove-stale` deletes them.")
 
 
 def cmd_report(args) -> None:
@@ -89,12 +101,19 @@ def cmd_report(args) -> None:
         from .runs.executors import check_cluster_choice
 
         check_cluster_choice(None, args.workers)
+    if args.pdf:  # before any work: the PDF needs the system Chromium and Playwright
+        from .report.pdf import build_pdf, check_ready
+
+        check_ready()
     overrides = dict(parse_assignment(text) for text in args.parameter)
     profile = args.profile or default_profile()
     print(f"Report, profile {profile}", flush=True)
     index = run_report(profile, only=args.only, overrides=overrides, force=args.force, progress=not args.quiet,
                        root=args.root, workers=args.workers)
     print(f"Site: {index}")
+    if args.pdf:
+        print("Printing the PDF ...", flush=True)
+        print(f"PDF: {build_pdf(Path(index).parents[2])}")
 
 
 def _shell_word(text: str) -> str:
@@ -169,8 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
     tr.set_defaults(func=cmd_train)
 
-    runs = commands.add_parser("runs", help="list cached runs", description="List the runs in the results cache.")
+    runs = commands.add_parser("runs", help="list cached runs",
+                               description="List the runs in the results cache: ok, stale (made by other code than "
+                                           "this, never used) or unusable (damaged; trained again when needed).")
     runs.add_argument("--cache-dir", help="results cache (default $FMNIST_CACHE_DIR or runs/)")
+    runs.add_argument("--remove-stale", action="store_true",
+                      help="delete the stale runs (and checkpoints of interrupted runs of other code); asks nothing, "
+                           "prints what it removed")
     runs.set_defaults(func=cmd_runs)
     rep = commands.add_parser("report", help="execute the section notebooks and build the site",
                               description="Train what the sections need (cached runs are reused), execute the "
@@ -189,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--workers", type=whole_number, metavar="N",
                      help="train the runs not cached in N processes at once (a local Dask cluster, as `fmnist sweep "
                           "--workers N`); on one GPU this packs several runs onto the card (default: one at a time)")
+    rep.add_argument("--pdf", action="store_true",
+                     help="also print the whole report to _build/pdf/report.pdf with the system Chromium (offline)")
     rep.set_defaults(func=cmd_report)
 
     sw = commands.add_parser("sweep", help="train every run the report needs, here or on a Dask cluster",

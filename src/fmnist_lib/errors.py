@@ -18,6 +18,10 @@ class ConfigError(FmnistError, ValueError):
     """A parameter has an unknown name or an impossible value."""
 
 
+class TrainingDiverged(FmnistError):
+    """The training loss turned non-finite: the run stopped, and nothing of it is stored as finished."""
+
+
 class CacheError(FmnistError):
     """The results cache cannot be read or written."""
 

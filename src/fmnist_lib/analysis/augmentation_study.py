@@ -23,7 +23,7 @@ WRITEUP_BASELINE_ACC = 92.97
 WRITEUP_AUGMENTED_ACC = 93.24
 WRITEUP_EPOCHS = (15, 30)
 
-VERDICTS = ("better", "worse", "mixed", "not significant")
+VERDICTS = ("better", "worse", "not clear over seeds", "mixed", "not significant")
 
 
 def arm_name(augment: bool, epochs: int) -> str:
@@ -31,13 +31,17 @@ def arm_name(augment: bool, epochs: int) -> str:
     return f"{'augmented' if augment else 'baseline'}, {epochs_text(epochs)}"
 
 
-def verdict(seeds: int, seeds_better: int, seeds_significant: int) -> str:
+def verdict(seeds: int, seeds_better: int, seeds_significant: int, low: float | None = None,
+            high: float | None = None) -> str:
     """One of VERDICTS for a seed-matched comparison of a against b.
 
-    'better' / 'worse': significant in every seed, a ahead (behind) in every seed; 'not
-    significant': in no seed; 'mixed': anything between.
+    'better' / 'worse': significant in every seed, a ahead (behind) in every seed, and the interval over
+    seeds (`low`, `high`, when given) excludes zero; 'not clear over seeds': significant in every seed in
+    one direction, but that interval includes zero; 'not significant': in no seed; 'mixed': anything between.
     """
     if seeds_significant == seeds and seeds_better in (0, seeds):
+        if low is not None and high is not None and low <= 0 <= high:
+            return "not clear over seeds"
         return "better" if seeds_better == seeds else "worse"
     return "not significant" if seeds_significant == 0 else "mixed"
 
@@ -47,6 +51,7 @@ def verdict_text(row) -> str:
     if row["verdict"] == "mixed" and row["seeds significant"] == row["seeds"]:
         return "significant in every seed, but not in the same direction"
     return {"better": "significantly better in every seed", "worse": "significantly worse in every seed",
+            "not clear over seeds": "significant in every seed, but the 95 % interval over seeds includes zero",
             "not significant": "significant in no seed",
             "mixed": f"significant in {row['seeds significant']} of {row['seeds']} seeds only"}[row["verdict"]]
 
@@ -56,7 +61,7 @@ def _matched_row(name: str, differs: str, a: str, b: str, correct_a: np.ndarray,
     row = seed_matched_comparisons({a: correct_a, b: correct_b}, alpha=alpha).iloc[0].to_dict()
     low, high = mean_interval(100 * (correct_a.mean(1) - correct_b.mean(1)))
     row.update({"comparison": name, "what differs": differs, "interval low (pts)": low, "interval high (pts)": high})
-    row["verdict"] = verdict(row["seeds"], row["seeds a better"], row["seeds significant"])
+    row["verdict"] = verdict(row["seeds"], row["seeds a better"], row["seeds significant"], low, high)
     return row
 
 
@@ -103,13 +108,17 @@ def comparison_display(comparisons: pd.DataFrame) -> pd.DataFrame:
 
 
 def _augmentation_phrase(row) -> str:
-    """What augmentation does in one equal-budget row, with the interval over seeds as a caveat when it spans zero."""
+    """What augmentation does in one equal-budget row: a direction only when McNemar's test agrees in every seed
+    and the interval over seeds excludes zero (the interval is read here, whatever the row's verdict says)."""
+    spans_zero = row["interval low (pts)"] <= 0 <= row["interval high (pts)"]
+    if row["verdict"] in ("better", "worse", "not clear over seeds") and spans_zero:
+        return (f"augmentation's effect ({row['difference mean (pts)']:+.2f} points on average) is significant on the "
+                "test images of every seed, but the 95 % interval over seeds includes zero, so its direction is not "
+                "established")
     if row["verdict"] not in ("better", "worse"):
         return "augmentation makes no difference that holds in every seed"
-    text = f"augmentation {'raises' if row['verdict'] == 'better' else 'lowers'} test accuracy, significantly in every seed"
-    if row["interval low (pts)"] <= 0 <= row["interval high (pts)"]:
-        text += ", though the 95 % interval over seeds still includes zero"
-    return text
+    return (f"augmentation {'raises' if row['verdict'] == 'better' else 'lowers'} test accuracy, significantly in every "
+            "seed and with a 95 % interval over seeds that excludes zero")
 
 
 def like_for_like_sentence(comparisons: pd.DataFrame) -> str:

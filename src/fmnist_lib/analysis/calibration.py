@@ -20,9 +20,8 @@ from scipy.optimize import minimize_scalar
 from torchmetrics.classification import MulticlassCalibrationError
 
 from ..data.fashion_mnist import NUM_CLASSES, FashionMNIST
+from ..errors import ConfigError
 from ..runs.cache import Run
-from ..training.forward import predict_logits
-from ..training.train import split_for
 
 N_BINS = 15
 LOG_T_BOUNDS = (math.log(0.05), math.log(20.0))  # temperatures searched: 0.05 .. 20
@@ -91,16 +90,17 @@ def softmax(logits, temperature: float = 1.0) -> torch.Tensor:
     return torch.softmax(torch.as_tensor(logits, dtype=torch.float32).cpu() / temperature, dim=1)
 
 
-def validation_logits(run: Run, data: FashionMNIST, n_images: int | None = None,
-                      device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+def validation_logits(run: Run, n_images: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """(logits, labels) of a run's final weights on the first `n_images` of its validation split (None = all).
 
-    The cache stores test logits only; temperature must be fitted on data the test never sees.
+    Temperature must be fitted on data the test never sees: the run's stored fp32 validation predictions
+    (`Run.validation_predictions`), so the fit sees the same exact logits whatever precision the run trained in.
     """
-    split = split_for(run.config, data)
-    images, labels = split.val_images[:n_images], split.val_labels[:n_images]
-    model = run.load_model(device=device)
-    return predict_logits(model, images, precision=run.config.precision), labels.long()
+    logits, labels = run.validation_predictions()
+    if n_images is not None and n_images > len(labels):
+        raise ConfigError(f"Run {run.path.name} stores validation predictions of {len(labels):,} images, fewer than "
+                          f"the {n_images:,} asked for.")
+    return logits[:n_images], labels[:n_images].long()
 
 
 def calibration_table(test_logits: dict, test_labels, temperatures: dict[str, float],
@@ -136,10 +136,12 @@ class Calibrated:
 
 def calibrate(runs: dict[str, Run], data: FashionMNIST, val_images: dict[str, int] | None = None,
               device: str = "cpu") -> Calibrated:
-    """Fit each run's temperature on the first `val_images[model]` validation images (a model not named: all)."""
+    """Fit each run's temperature on the first `val_images[model]` validation images (a model not named: all).
+
+    The validation logits are the runs' stored ones, so `device` is no longer used (kept for existing callers).
+    """
     val_images = val_images or {}
-    validation = {name: validation_logits(run, data, val_images.get(run.config.model), device=device)
-                  for name, run in runs.items()}
+    validation = {name: validation_logits(run, val_images.get(run.config.model)) for name, run in runs.items()}
     temperatures = {name: fit_temperature(*pair) for name, pair in validation.items()}
     val_nll = {name: (nll(*pair), nll(*pair, temperatures[name])) for name, pair in validation.items()}
     test_logits = {name: run.predictions()[0] for name, run in runs.items()}

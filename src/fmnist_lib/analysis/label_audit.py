@@ -24,7 +24,7 @@ from cleanlab.filter import find_label_issues
 from ..data.fashion_mnist import CLASS_NAMES, NUM_CLASSES, FashionMNIST, fold_partition, split_indices
 from ..errors import ConfigError
 from ..runs.cache import Run
-from ..runs.seeds import load_or_train_seeds
+from ..runs.seeds import average_probs, load_or_train_seeds, seed_predictions
 from ..training.config import N_TRAIN_TOTAL, TrainConfig
 from ..training.forward import predict_logits
 
@@ -69,6 +69,18 @@ def suspect_labels(labels, pred_probs, n: int | None = 20, persistence: pd.DataF
     return table
 
 
+def audit_suspects(runs: Sequence[Run], persistence: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every test label cleanlab flags from the runs' test softmax averaged over seeds (final weights).
+
+    The audit of the test labels: the statistics page lists these suspects and the explorer marks them, both
+    through this one call so the two cannot drift. The test images are out of sample for every run, so no
+    folds are needed. `persistence`: a `persistence.persistence_table` of the same images (see `suspect_labels`).
+    """
+    predictions = seed_predictions(runs)
+    probs = average_probs(predictions)  # (N, C); a ConfigError without runs
+    return suspect_labels(predictions[0][1].numpy(), probs, n=None, persistence=persistence)
+
+
 def fold_configs(config: TrainConfig, folds: int = 5) -> list[TrainConfig]:
     """The k configs of k-fold cross-validation over `config`'s training split (each leaves one fold out)."""
     return [dataclasses.replace(config, folds=folds, fold=fold) for fold in range(folds)]
@@ -110,7 +122,7 @@ def out_of_sample_probs(runs: Sequence[Run], data: FashionMNIST, weights: str = 
     for run in runs:
         held_out = held_out_indices(run.config)
         model = run.load_model(weights, device=run.config.device)
-        logits = predict_logits(model, data.train_images[held_out], precision=run.config.precision)
+        logits = predict_logits(model, data.train_images[held_out], precision="fp32")  # as the cache's predictions
         parts.append((held_out.numpy(), F.softmax(logits, dim=1).numpy()))
     index = np.concatenate([held_out for held_out, _ in parts])
     return OutOfSample(index=index, labels=data.train_labels[index].numpy().astype(int),

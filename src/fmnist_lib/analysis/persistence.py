@@ -120,7 +120,7 @@ def persistent_confusions(table: pd.DataFrame, n: int = 10, groups: Sequence[str
     return pairs.head(n).reset_index(drop=True)
 
 
-def persistence_of(table: pd.DataFrame, indices) -> pd.DataFrame:
+def persistence_of(table: pd.DataFrame, indices, same_budget: bool = True) -> pd.DataFrame:
     """For chosen test images (e.g. the failure cases a page shows): how often wrong and whether persistent.
 
     Columns: times_wrong, runs, group, persistent, and `persistence` as text for captions
@@ -131,7 +131,8 @@ def persistence_of(table: pd.DataFrame, indices) -> pd.DataFrame:
     if missing:
         raise ConfigError(f"Test indices {missing[:5]} are not in the persistence table.")
     rows = table.loc[indices, ["times_wrong", "runs", "group", "persistent"]].copy()
-    rows["persistence"] = [f"wrong in {w} of {r} runs" + (" (persistent)" if p else "")
+    runs = "runs" if same_budget else "shorter runs"  # other runs than the page's: never called persistent
+    rows["persistence"] = [f"wrong in {w} of {r} {runs}" + (" (persistent)" if p and same_budget else "")
                            for w, r, p in zip(rows["times_wrong"], rows["runs"], rows["persistent"])]
     return rows
 
@@ -192,7 +193,7 @@ def persistence_source(label: str, configs: Sequence[TrainConfig], at_headline_b
             "not a property of this run alone.")
 
 
-def case_persistence(table: pd.DataFrame | None, indices) -> tuple[list[str], str]:
+def case_persistence(table: pd.DataFrame | None, indices, same_budget: bool = True) -> tuple[list[str], str]:
     """For the failure cases a page shows: 'wrong in k of n runs' per case, and a sentence counting the persistent.
 
     `table` is a `persistence.persistence_table` or None where the profile has no seed runs.
@@ -200,7 +201,10 @@ def case_persistence(table: pd.DataFrame | None, indices) -> tuple[list[str], st
     indices = list(indices)
     if table is None:
         return ["not measured"] * len(indices), "Persistence over seeds is not measured in this profile."
-    rows = persistence_of(table, indices)
+    rows = persistence_of(table, indices, same_budget)
     runs = int(table["runs"].iloc[0])
+    if not same_budget:
+        return list(rows["persistence"]), (f"{int(rows['persistent'].sum())} of these {len(indices)} are wrong in every "
+                                           f"one of the {runs} shorter seed runs, which are not this page's run.")
     return list(rows["persistence"]), (f"{int(rows['persistent'].sum())} of these {len(indices)} are wrong in every "
                                        f"one of the {runs} seed runs.")

@@ -21,7 +21,8 @@ from .evidence import RunSet
 
 
 def as_list(runs: Run | Sequence[Run]) -> list[Run]:
-    return [runs] if isinstance(runs, Run) else list(runs)
+    """One run (anything with a `config`, as a Run has) or several, as a list."""
+    return [runs] if hasattr(runs, "config") else list(runs)
 
 
 def runset(runs: Run | Sequence[Run], page: str = "", weights: str = "final", label: str | None = None) -> RunSet:

@@ -73,10 +73,10 @@ def rising_loss_claim(runsets: Mapping[str, RunSet], rising: Mapping[str, bool],
     parts = []
     if long:
         rising_labels = [long[m].label for m in long if rising.get(m)]
-        parts.append(f"Validation loss rises by the end of training for "
-                     f"{', '.join(rising_labels) if rising_labels else 'none'} of {', '.join(r.label for r in long.values())}.")
+        parts.append(f"Validation loss rises by the end of training for {rules.join_names(rising_labels)} of "
+                     f"{rules.join_names([r.label for r in long.values()])}.")
     if short:
-        parts.append(f"{', '.join(short)} trained for fewer than {TREND_EPOCHS} epochs here; their histories cannot "
+        parts.append(f"{rules.join_names(short)} trained for fewer than {TREND_EPOCHS} epochs here; their histories cannot "
                      "show whether they overfit over the write-up's budget.")
     verdict = NOT_TESTABLE if not long else SUPPORTED if any(rising.get(m) for m in long) else NOT_SUPPORTED
     return Claim("report.rising_loss", statement, verdict, " ".join(parts),
@@ -184,7 +184,8 @@ def detector_claim(differences: Mapping[str, tuple[float, float, float]], page: 
     summary = (f"entropy is better for {', '.join(better) or 'no model'}, worse for {', '.join(worse) or 'no model'}, "
                f"and indistinguishable (interval includes zero) for {', '.join(same) or 'no model'}")
     return Claim("report.detector", "entropy flags errors better than confidence", verdict,
-                 f"AUROC of entropy minus confidence: {'; '.join(parts)}; {summary}.",
+                 f"the AUROC of entropy minus that of confidence is {'; '.join(parts)} (95 % intervals over test images): "
+                 f"{summary}.",
                  Evidence(runs=", ".join(differences), method="paired bootstrap over test images", page=page),
                  source=SOURCE)
 
@@ -198,3 +199,30 @@ def faithfulness_sentence(method: str, rank: int, n_methods: int, random_rank: i
     if random_rank < rank:
         return text + ", so ROAD does not separate these maps from noise"
     return text
+
+
+def robustness_ranking_claim(mce: Mapping[str, tuple[float, float, float]], budgets: Mapping[str, str],
+                             reference: str, page: str = "robustness") -> Claim:
+    """Which model is most robust to corruptions, by mCE against `reference`, only among models trained alike.
+
+    `mce[model]` = (mCE, low, high) in per cent of the reference's errors; `budgets` names each compared
+    model's budget (the reference included).
+    """
+    statement = "which architecture is most robust to corruptions"
+    others = {model: values for model, values in mce.items() if model != reference}
+    if not rules.matched({model: budgets[model] for model in others}):
+        return Claim("report.robustness_ranking", statement, NOT_TESTABLE,
+                     f"The models were trained for different budgets here ({rules.budgets_sentence(budgets)}), so their "
+                     "corruption errors compare budgets as much as architectures, and none is called more robust.",
+                     Evidence(runs="unmatched budgets", method="a ranking needs matched budgets", page=page),
+                     source=SOURCE)
+    best = min(others, key=lambda model: others[model][0])
+    below = [model for model, (_, _, high) in others.items() if high < 100]
+    above = [model for model, (_, low, _) in others.items() if low > 100]
+    mean, low, high = others[best]
+    sentence = (f"{best} has the lowest mCE, {mean:.0f} % of {reference}'s errors (95 % interval {low:.0f} to "
+                f"{high:.0f} %); clearly below {reference}'s 100 %: {rules.join_names(below)}; clearly above: {rules.join_names(above)}.")
+    return Claim("report.robustness_ranking", statement, SUPPORTED if best in below else INCONCLUSIVE, sentence,
+                 Evidence(runs=", ".join(others), method="mCE with paired bootstrap intervals", page=page),
+                 ours=f"{best} {mean:.0f} %", source=SOURCE)
+

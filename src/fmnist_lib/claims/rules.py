@@ -30,8 +30,21 @@ def binomial_se(accuracy_percent: float, n: int) -> float:
 
 
 def seeds_phrase(n: int) -> str:
-    """'at this seed (one run)' or 'over 5 seeds': how many runs a number rests on, always said."""
-    return "at this seed (one run)" if n == 1 else f"over {n} seeds"
+    """'at this seed' (one run) or 'over 5 seeds': how many runs a number rests on, always said."""
+    return "at this seed" if n == 1 else f"over {n} seeds"
+
+
+def join_names(names, empty: str = "none") -> str:
+    """'A', 'A and B', 'A, B and C' for prose; `empty` when there are none."""
+    names = list(names)
+    if not names:
+        return empty
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def times(n: int) -> str:
+    """'once', 'twice', '3 times'."""
+    return {1: "once", 2: "twice"}.get(n, f"{n:,} times")
 
 
 def points(value: float, digits: int = 2) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from ..analysis.training_curves import GAP_THRESHOLD, VAL_LOSS_RISE, overfitting
 from . import rules
 from .evidence import RunSet, not_at_protocol
 from .verdicts import (CONTRADICTED, INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTABLE, REPRODUCED, SUPPORTED, Claim,
@@ -25,8 +26,6 @@ CUSTOM_SECOND_ACCURACY, CUSTOM_TEST_LOSS = 93.21, 0.2390  # §4's figures for th
 TRAIN_ACC_15, VAL_ACC_15 = 97.44, 93.84  # §4, the custom CNN at epoch 15
 GAP_OPENS_AFTER = 12  # §4: "a visible gap emerges ... after approximately epoch 12"
 GAP_OPENS_SLACK = 3  # epochs either side of 12 that still count as "approximately"
-GAP_POINTS = 1.0  # a gap "opens" at the first epoch from which training exceeds validation accuracy by this much
-RISING = 1.05  # validation loss "rises" when it ends more than 5 % above its minimum
 EQUIVALENT = 0.5  # points: a difference whose interval stays within this counts as no advantage
 MAX_DRAWDOWN = 1.0  # points: validation accuracy falling more than this below its best so far is a collapse
 
@@ -37,9 +36,10 @@ def accuracy_claim(model: str, runs: RunSet | None, theirs: float | None = None,
     label = runs.label if runs is not None else model
     statement = f"{label} reaches {theirs:.2f} % test accuracy after 15 epochs"
     if runs is None or not runs.at_protocol:
+        ours = f"{float(np.mean(runs.accuracies)):.2f} % after {runs.budget}" if runs is not None and runs.n else ""
         return Claim(f"writeup.accuracy.{model}.{theirs}", statement, NOT_TESTABLE, not_at_protocol(runs, label),
-                     Evidence(runs=runs.describe() if runs else "none", method="needs the write-up's protocol"),
-                     theirs=f"{theirs:.2f} %", source=source)
+                     Evidence(runs=runs.describe() if runs else "none", method="needs the write-up's protocol",
+                              page="baselines"), ours=ours, theirs=f"{theirs:.2f} %", source=source)
     verdict, sentence, numbers = rules.compare_number(theirs, runs.accuracies, n_images=runs.test_images,
                                                       what=f"{label}'s test accuracy")
     ours = f"{numbers['mean']:.2f} %" + (f" ± {numbers['sd']:.2f}" if runs.n > 1 else "")
@@ -53,7 +53,7 @@ def test_loss_claim(runs: RunSet | None, loss_errors: tuple[float, ...] = ()) ->
     statement = f"the custom CNN's test loss is {CUSTOM_TEST_LOSS:.4f}"
     if runs is None or not runs.at_protocol:
         return Claim("writeup.custom_test_loss", statement, NOT_TESTABLE, not_at_protocol(runs, "the custom CNN"),
-                     Evidence(runs="none", method="needs the write-up's protocol"), theirs=f"{CUSTOM_TEST_LOSS:.4f}",
+                     Evidence(runs="none", method="needs the write-up's protocol", page="baselines"), theirs=f"{CUSTOM_TEST_LOSS:.4f}",
                      source=SOURCE_4)
     error = float(np.mean(loss_errors)) if loss_errors else None
     verdict, sentence, numbers = rules.compare_number(CUSTOM_TEST_LOSS, runs.losses, n_images=runs.test_images,
@@ -72,8 +72,8 @@ def _history_claim(key: str, statement: str, runs: RunSet | None, what: str, sou
     """Not testable unless the runs are the custom CNN's at the write-up's protocol, with histories."""
     if runs is None or not runs.at_protocol or not runs.histories:
         return Claim(key, statement, NOT_TESTABLE, not_at_protocol(runs, what),
-                     Evidence(runs=runs.describe() if runs else "none", method="needs 15-epoch histories"),
-                     source=source)
+                     Evidence(runs=runs.describe() if runs else "none", method="needs 15-epoch histories",
+                              page="baselines"), source=source)
     return None
 
 
@@ -98,30 +98,21 @@ def gap_claim(runs: RunSet | None) -> Claim:
                  source=SOURCE_4, numbers={**numbers, "train": train, "val": val})
 
 
-def gap_opening_epoch(history: pd.DataFrame, threshold: float = GAP_POINTS) -> int | None:
-    """The first epoch from which training accuracy stays more than `threshold` points above validation."""
-    gap = 100 * (history["train_acc"] - history["val_acc"]).to_numpy()
-    for i in range(len(gap)):
-        if (gap[i:] > threshold).all():
-            return int(history["epoch"].iloc[i])
-    return None
-
-
 def gap_opens_claim(runs: RunSet | None) -> Claim:
     """§4: the gap between training and validation accuracy emerges after approximately epoch 12."""
     statement = f"the training/validation gap emerges after about epoch {GAP_OPENS_AFTER}"
     missing = _history_claim("writeup.gap_opens", statement, runs, "the custom CNN", SOURCE_4)
     if missing:
         return missing
-    epochs = [gap_opening_epoch(h) for h in runs.histories]
+    epochs = [overfitting(h)["gap_opens_epoch"] for h in runs.histories]
     near = [e is not None and abs(e - GAP_OPENS_AFTER) <= GAP_OPENS_SLACK for e in epochs]
     verdict = REPRODUCED if all(near) else CONTRADICTED if not any(near) else INCONCLUSIVE
     shown = ", ".join("never" if e is None else str(e) for e in epochs)
-    sentence = (f"The gap (training above validation accuracy by more than {GAP_POINTS:.0f} point from then on) opens "
+    sentence = (f"The gap (training above validation accuracy by more than {GAP_THRESHOLD:.0f} point from then on) opens "
                 f"at epoch {shown} {rules.seeds_phrase(runs.n)}; within {GAP_OPENS_SLACK} epochs of "
                 f"{GAP_OPENS_AFTER} in {sum(near)} of {runs.n}.")
     return Claim("writeup.gap_opens", statement, verdict, sentence,
-                 runs.evidence(f"first epoch with a lasting gap above {GAP_POINTS:.0f} point"),
+                 runs.evidence(f"first epoch with a lasting gap above {GAP_THRESHOLD:.0f} point"),
                  ours=shown, theirs=f"about {GAP_OPENS_AFTER}", source=SOURCE_4, numbers={"epochs": epochs})
 
 
@@ -145,17 +136,18 @@ def overfitting_claim(runs: RunSet | None, model_label: str = "ResNet-18") -> Cl
     """§3: ResNet-18 overfits: validation loss rises after the first epochs while training accuracy keeps climbing."""
     statement = f"{model_label} overfits: its validation loss rises while its training accuracy keeps climbing"
     if runs is None or not runs.at_protocol or not runs.histories:
-        return Claim("writeup.resnet_overfits", statement, NOT_TESTABLE, not_at_protocol(runs, model_label)
-                     + " Two epochs cannot show a trend over fifteen.",
-                     Evidence(runs=runs.describe() if runs else "none", method="needs 15-epoch histories"),
-                     source=SOURCE_3)
+        short = f" {runs.epochs} epoch{'s' if runs.epochs > 1 else ''} cannot show a trend over fifteen." \
+            if runs is not None and runs.epochs < 15 else ""
+        return Claim("writeup.resnet_overfits", statement, NOT_TESTABLE, not_at_protocol(runs, model_label) + short,
+                     Evidence(runs=runs.describe() if runs else "none", method="needs 15-epoch histories",
+                              page="baselines"), source=SOURCE_3)
     rising = []
     for history in runs.histories:
-        low = int(history["val_loss"].to_numpy().argmin())
-        rising.append(bool(history["val_loss"].iloc[-1] > RISING * history["val_loss"].iloc[low]
-                           and history["train_acc"].iloc[-1] > history["train_acc"].iloc[low]))
+        fit = overfitting(history)
+        at_minimum = history.loc[history["epoch"] == fit["val_loss_min_epoch"], "train_acc"].iloc[0]
+        rising.append(bool(fit["val_loss_rising"] and history["train_acc"].iloc[-1] > at_minimum))
     verdict = SUPPORTED if all(rising) else NOT_SUPPORTED if not any(rising) else INCONCLUSIVE
-    sentence = (f"Validation loss ends more than {100 * (RISING - 1):.0f} % above its minimum while training accuracy "
+    sentence = (f"Validation loss ends more than {100 * VAL_LOSS_RISE:.0f} % above its minimum while training accuracy "
                 f"is still higher than at that minimum in {sum(rising)} of {runs.n} runs "
                 f"({rules.seeds_phrase(runs.n)}).")
     return Claim("writeup.resnet_overfits", statement, verdict, sentence,
@@ -177,7 +169,8 @@ def capacity_claim(custom: RunSet | None, others: Mapping[str, RunSet | None],
         return Claim("writeup.capacity", statement, NOT_TESTABLE,
                      f"The models trained at different budgets here ({rules.budgets_sentence(budgets)}): their "
                      f"accuracies compare budgets, not architectures. The full profile compares them at the "
-                     f"write-up's protocol.", Evidence(runs="unmatched budgets", method="needs matched budgets"),
+                     f"write-up's protocol.", Evidence(runs="unmatched budgets", method="needs matched budgets",
+                                                       page="baselines"),
                      source=SOURCE_3)
     worse = [others[m].label for m, (_, _, high) in differences.items() if high < 0]  # a larger model clearly ahead
     unclear = [others[m].label for m, (_, low, high) in differences.items() if low < -EQUIVALENT and high >= 0]

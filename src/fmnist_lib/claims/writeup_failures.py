@@ -49,7 +49,7 @@ def errors_claim(runs: RunSet | None) -> Claim:
     statement = f"the custom CNN misclassifies {ERRORS} of the 10,000 test images"
     if runs is None or not runs.at_protocol:
         return Claim("writeup.errors", statement, NOT_TESTABLE, not_at_protocol(runs, "the custom CNN"),
-                     Evidence(runs="none", method="needs the write-up's protocol"), theirs=str(ERRORS),
+                     Evidence(runs="none", method="needs the write-up's protocol", page="failures"), theirs=str(ERRORS),
                      source="write-up §5")
     rates = [100 * e / runs.test_images for e in runs.errors]
     verdict, _, numbers = rules.compare_number(100 * ERRORS / runs.test_images, rates, n_images=runs.test_images,
@@ -69,6 +69,12 @@ def _rank(errors: pd.DataFrame, kind: str) -> pd.Series:
     return key.rank(ascending=False, method="first").astype(int)
 
 
+def case_instance(case: Case, errors: pd.DataFrame) -> int | None:
+    """The test index of the run's most extreme instance of the case's confusion (by its kind), None if it has none."""
+    same = errors[(errors["label"] == case.label) & (errors["prediction"] == case.predicted)]
+    return None if same.empty else int(_rank(errors, case.kind)[same.index].idxmin())
+
+
 def case_claim(case: Case, errors: pd.DataFrame | None, runs: RunSet | None, weights: str = "final") -> Claim:
     """One showcased case looked for in our protocol run's errors (an `analysis.failures.error_table`, errors only)."""
     statement = (f"case: {case.name} is a{'n uncertain' if case.kind == 'uncertain' else ' confident'} error "
@@ -77,7 +83,8 @@ def case_claim(case: Case, errors: pd.DataFrame | None, runs: RunSet | None, wei
     key = f"writeup.case.{case.label}-{case.predicted}"
     if errors is None or runs is None or not runs.at_protocol:
         return Claim(key, statement, NOT_TESTABLE, not_at_protocol(runs, "the custom CNN"),
-                     Evidence(runs="none", method="needs the write-up's protocol"), theirs=theirs, source="write-up §5")
+                     Evidence(runs="none", method="needs the write-up's protocol", page="failures"), theirs=theirs,
+                     source="write-up §5")
     ranks = _rank(errors, case.kind)
     same = errors[(errors["label"] == case.label) & (errors["prediction"] == case.predicted)]
     evidence = runs.evidence(f"its errors ({weights} weights) ranked by {'confidence' if case.kind == 'confident' else 'entropy'}",
@@ -86,12 +93,12 @@ def case_claim(case: Case, errors: pd.DataFrame | None, runs: RunSet | None, wei
         return Claim(key, statement, CONTRADICTED, f"Our run never takes a {case.name.split(' → ')[0]} for a "
                      f"{case.name.split(' → ')[1]} {rules.seeds_phrase(runs.n)}.", evidence, ours="no such error",
                      theirs=theirs, source="write-up §5")
-    best = ranks[same.index].idxmin()
+    best = case_instance(case, errors)
     row, rank = same.loc[best], int(ranks[best])
     of_kind = row["confidence"] >= CONFIDENT if case.kind == "confident" else row["entropy"] >= UNCERTAIN_ENTROPY
     verdict = REPRODUCED if rank <= TOP else SUPPORTED if of_kind else NOT_SUPPORTED
     order = "most confident" if case.kind == "confident" else "most uncertain"
-    sentence = (f"Our run makes this confusion {len(same)} time{'s' if len(same) != 1 else ''}; its {order} instance, "
+    sentence = (f"Our run makes this confusion {rules.times(len(same))}; its {order} instance, "
                 f"test image {best}, has {row['confidence']:.2%} confidence and entropy {row['entropy']:.4f} and ranks "
                 f"{rank} among all {len(errors):,} errors by {'confidence' if case.kind == 'confident' else 'entropy'}"
                 f" ({'among' if rank <= TOP else 'outside'} the {TOP} {order}).")
@@ -107,9 +114,9 @@ def confusion_groups_claim(errors: list[pd.DataFrame], runs: RunSet | None) -> C
     two groups in every run.
     """
     statement = "the errors are mostly confusions among footwear and among upper-body garments"
-    if runs is None or not errors:
+    if runs is None or not runs.at_protocol or not errors:
         return Claim("writeup.confusion_groups", statement, NOT_TESTABLE, not_at_protocol(runs, "the custom CNN"),
-                     Evidence(runs="none", method="needs runs"), source="write-up §9")
+                     Evidence(runs="none", method="needs runs", page="failures"), source="write-up §9")
     shares = []
     for table in errors:
         within = (table["label"].isin(UPPER_BODY) & table["prediction"].isin(UPPER_BODY)) | \

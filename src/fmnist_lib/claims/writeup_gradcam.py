@@ -35,7 +35,8 @@ def gradcam_claim(pattern: str, result: dict | None, runs: RunSet | None, maps_t
     key = f"writeup.gradcam.{pattern}"
     if runs is None or not runs.at_protocol or result is None:
         return Claim(key, statement, NOT_TESTABLE, not_at_protocol(runs, "the custom CNN"),
-                     Evidence(runs="none", method="needs the write-up's protocol"), source="write-up §6")
+                     Evidence(runs="none", method="needs the write-up's protocol", page="explainability"),
+                     source="write-up §6")
     n = int(result.get("n_errors", result.get("n", 0)))
     evidence = runs.evidence(f"{method} over {n:,} qualifying errors, one-sided test at p < 0.05", page="explainability")
     trust = ("the maps passed the randomisation check" if maps_trusted else

@@ -69,14 +69,16 @@ def _kernel_environment() -> None:
     os.environ.pop("MPLBACKEND", None)
 
 
-def _hide_parameter_cells(path: Path) -> None:
+def _remove_parameter_cells(path: Path) -> None:
+    """Tag the parameters cell and papermill's injected one `remove-cell`: a page shows neither the code nor a
+    toggle for it (the profile box and the reproducibility page say what the parameters were)."""
     import nbformat
 
     notebook = nbformat.read(path, as_version=4)
     for cell in notebook.cells:
         tags = cell.metadata.get("tags", [])
-        if ("parameters" in tags or "injected-parameters" in tags) and "hide-input" not in tags:
-            cell.metadata["tags"] = tags + ["hide-input"]
+        if ("parameters" in tags or "injected-parameters" in tags) and "remove-cell" not in tags:
+            cell.metadata["tags"] = [tag for tag in tags if tag != "hide-input"] + ["remove-cell"]
     nbformat.write(notebook, path)
 
 
@@ -101,7 +103,7 @@ def execute_section(paths: Paths, section: Section, parameters: dict) -> float:
         target.unlink(missing_ok=True)  # a stale page must not stand in for the failed one
         raise ReportError(f"Section {section.name} failed in cell {error.exec_count} ({section.notebook}): "
                           f"{error.ename}: {error.evalue}\nThe executed notebook is kept in {failed}.") from None
-    _hide_parameter_cells(staging)
+    _remove_parameter_cells(staging)
     os.replace(staging, target)
     return time.perf_counter() - started
 
@@ -111,10 +113,11 @@ def _source_sha256(root: Path, section: Section) -> str:
 
 
 def library_fingerprint() -> str:
-    """SHA-256 of the library's source: a page executed by other code is not current, whatever its version says."""
+    """SHA-256 of the library's source (with the scripts and styles pages inline, the explorer's): a page executed by
+    other code is not current, whatever its version says."""
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
+    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".js", ".css")):
         digest.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
     return digest.hexdigest()
 

@@ -2,13 +2,15 @@
 
 Papermill only warns about a parameter a notebook lacks and passes any value through;
 these checks turn a typo or an impossible value into a message naming the fix. Which section
-takes which parameters is the section registry's (`sections.Section.parameters`).
+takes which parameters is the section registry's (`sections.Section.parameters`), and so are the
+rules a page states about several of its values together (`Rule`, `sections.Section.rules`).
 """
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -74,6 +76,29 @@ PARAMETER_CHECKS: dict[str, Callable] = {
     "record": lambda name, value: None,
     "weights": _weights,
 }
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A page's rule on its parameter values, beyond each value's own check: `holds(values)` must be true.
+
+    `says` is the rule in the page's words; the section registry lists each page's rules, and `Section.check`
+    (the check `fmnist report`, `fmnist sweep` and every page's opening call make) applies them.
+    """
+
+    says: str
+    holds: Callable[[dict], bool]
+    names: tuple[str, ...]  # the parameters it reads: checked only when the values hold all of them
+
+    def check(self, section: str, values: dict) -> None:
+        if all(name in values for name in self.names) and not self.holds(values):
+            given = ", ".join(f"{name}={values[name]!r}" for name in self.names)
+            raise ConfigError(f"Section {section}: {self.says} (got {given}).")
+
+
+def models_include(model: str, because: str) -> Rule:
+    """The rule that `models` holds `model`, for the reason given (the page's words)."""
+    return Rule(f"{because}: keep {model} in models", lambda values: model in values["models"], ("models",))
 
 
 def parse_assignment(text: str) -> tuple[str, object]:

@@ -172,6 +172,20 @@ def baseline_configs(profile: str, models: list[str], *, epochs: int | None = No
             for model in models}
 
 
+def matched_configs(profile: str, models: list[str], *, epochs: int | None = None, train_subset: int | None = None,
+                    seed: int | None = None, device: str | None = None) -> dict[str, TrainConfig]:
+    """Every model at one budget, the shortest of their baseline budgets: what ranking architectures needs.
+
+    Where the profile trains every model alike these are the baseline runs themselves (the same cached runs);
+    elsewhere a better-funded model (the cpu profile's custom CNN) trains again at the shorter budget, which
+    costs little because that budget is short.
+    """
+    baselines = baseline_configs(profile, models, epochs=epochs, train_subset=train_subset, seed=seed, device=device)
+    shortest = min(baselines.values(), key=lambda config: (config.epochs * config.n_train, config.epochs))
+    return {model: dataclasses.replace(config, epochs=shortest.epochs, train_subset=shortest.train_subset)
+            for model, config in baselines.items()}
+
+
 def augmentation_configs(profile: str, model: str, *, epochs: int | None = None, seed: int | None = None,
                          device: str | None = None) -> tuple[TrainConfig, TrainConfig]:
     """(baseline, augmented): the same model, protocol and budget, with and without flip + rotation."""

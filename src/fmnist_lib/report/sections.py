@@ -2,22 +2,26 @@
 
 A section is a page: its name (also its glue prefix, `<name>_`), its notebook, its title, its reading
 position (its place in SECTIONS, the number its notebook file starts with), the parameters its notebook
-takes (each checked by its rule in `parameters.PARAMETER_CHECKS`) and the training runs it reads. `_toc.yml`
+takes (each checked by its rule in `parameters.PARAMETER_CHECKS`), the rules it states about several of them
+together (`rules`), and the training runs it reads (`runs`: the one place that says which runs a page needs,
+used by `fmnist report`, `fmnist sweep` and the page's own opening call alike). `_toc.yml`
 and the reading list of `book/intro.md` follow SECTIONS; tests/test_sections.py fails when they disagree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
 from ..training.config import TrainConfig
+from ..training.models import MODEL_NAMES
 from .execute import project_root
-from .parameters import PARAMETER_CHECKS, notebook_defaults
+from .parameters import PARAMETER_CHECKS, Rule, models_include, notebook_defaults
 from .profiles import (STUDY_MODEL, audit_configs, augmentation_configs, baseline_configs, get_profile,
-                       headline_seed_configs, persistence_configs, study_configs)
+                       headline_seed_configs, matched_configs, persistence_configs, seeds_at_headline_budget,
+                       study_configs)
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class Section:
     title: str
     parameters: tuple[str, ...]  # the names of its parameters cell, in order
     runs: Callable[[dict], dict]
+    rules: tuple[Rule, ...] = field(default=())  # what the page requires of several values together
 
     @property
     def position(self) -> int:
@@ -44,11 +49,14 @@ class Section:
         return _flatten(self.runs(parameters))
 
     def check(self, values: dict) -> dict:
-        """Validate the page's parameter values before any work; returns them unchanged."""
+        """Validate the page's parameter values, each and then by the page's rules, before any work; returns
+        them unchanged."""
         for name, value in values.items():
             if name not in self.parameters:
                 raise ConfigError(f"Section {self.name} has no parameter {name!r}.")
             PARAMETER_CHECKS[name](name, value)
+        for rule in self.rules:
+            rule.check(self.name, values)
         return values
 
 
@@ -63,6 +71,24 @@ def _baselines(p: dict) -> dict[str, TrainConfig]:
     """Each model's baseline run: {model: config}."""
     return baseline_configs(p["profile"], p["models"], epochs=p.get("epochs"), train_subset=p.get("train_subset"),
                             seed=p.get("seed"), device=p.get("device"))
+
+
+def _baselines_page(p: dict) -> dict:
+    """Each model's baseline run, and every model at one (the shortest) budget for ranking them."""
+    matched = matched_configs(p["profile"], p["models"], epochs=p.get("epochs"), train_subset=p.get("train_subset"),
+                              seed=p.get("seed"), device=p.get("device"))
+    return {"headline": _baselines(p), "matched": matched}
+
+
+def _claims(p: dict) -> dict:
+    """What the write-up's claims are checked on: every model's headline run, the seed runs at the headline
+    budget, the custom CNN trained with augmentation, and the augmentation study."""
+    profile, seed, device = p["profile"], p.get("seed"), p.get("device")
+    seeds = {model: headline_seed_configs(profile, model, seed=seed, device=device)
+             for model in get_profile(profile).seed_models if seeds_at_headline_budget(profile, model, device=device)}
+    return {"headline": baseline_configs(profile, list(MODEL_NAMES), seed=seed, device=device), "seeds": seeds,
+            "augmented": augmentation_configs(profile, STUDY_MODEL, seed=seed, device=device)[1],
+            "study": study_configs(profile, seed=seed, device=device)}
 
 
 def _one_model(p: dict) -> dict:
@@ -94,7 +120,17 @@ def _statistics(p: dict) -> dict:
               if model in get_profile(profile).seed_models]
     return {"study": study_configs(profile, seed=seed, device=device),
             "seeds": {model: headline_seed_configs(profile, model, seed=seed, device=device) for model in seeded},
-            "single": _baselines(p), "audit": audit_configs(profile, seed=seed, device=device)}
+            "single": _baselines(p), "audit": audit_configs(profile, seed=seed, device=device),
+            "matched": matched_configs(profile, p["models"], seed=seed, device=device),
+            "headline": baseline_configs(profile, [STUDY_MODEL], seed=seed, device=device)[STUDY_MODEL]}
+
+
+def _explorer(p: dict) -> dict:
+    """The failures page's runs (the model's headline run, its seed runs), the model trained with augmentation, and
+    the statistics page's audit of the test labels (the custom CNN's seed runs)."""
+    profile, seed, device = p["profile"], p.get("seed"), p.get("device")
+    return {**_failures(p), "augmented": augmentation_configs(profile, p["model"], seed=seed, device=device)[1],
+            "audit": headline_seed_configs(profile, STUDY_MODEL, seed=seed, device=device)}
 
 
 def _none(p: dict) -> dict:
@@ -103,23 +139,26 @@ def _none(p: dict) -> dict:
 
 SECTIONS = (
     Section("claims", "01_claims.ipynb", "The write-up, claim by claim", ("profile", "seed", "weights", "device"),
-            _none),
-    Section("baselines", "02_baselines.ipynb", "Baselines: four networks, one protocol",
-            ("profile", "models", "epochs", "train_subset", "seed", "device"), _baselines),
+            _claims),
+    Section("baselines", "02_baselines.ipynb", "Baselines: four networks",
+            ("profile", "models", "epochs", "train_subset", "seed", "device"), _baselines_page),
     Section("failures", "03_failures.ipynb", "Failure cases",
-            ("profile", "model", "n_cases", "n_neighbours", "seed", "device"), _failures),
+            ("profile", "model", "n_cases", "n_neighbours", "weights", "seed", "device"), _failures),
     Section("explainability", "04_explainability.ipynb", "Explainability: what Grad-CAM shows, and whether it holds up",
-            ("profile", "model", "n_cases", "cam_method", "seed", "device"), _one_model),
+            ("profile", "model", "n_cases", "cam_method", "weights", "seed", "device"), _one_model),
     Section("augmentation", "05_augmentation.ipynb", "Augmentation: flips and small rotations",
             ("profile", "model", "epochs", "n_cases", "seed", "device"), _augmentation),
     Section("robustness", "06_robustness.ipynb", "Stress tests: corrupted images and calibration",
-            ("profile", "models", "n_images", "seed", "device"), _robustness),
+            ("profile", "models", "n_images", "seed", "device"), _robustness,
+            rules=(models_include("custom_cnn", "the robustness page compares every model with the custom CNN"),)),
     Section("saliency", "07_saliency_checks.ipynb", "Saliency checks: can the heatmaps be trusted?",
-            ("profile", "models", "n_images", "cam_method", "seed", "device"), _baselines),
+            ("profile", "models", "n_images", "cam_method", "seed", "device"), _baselines,
+            rules=(models_include("custom_cnn", "the saliency page checks the maps the explainability page reads, "
+                                                "the custom CNN's"),)),
     Section("statistics", "08_statistics.ipynb", "Statistics: how sure each number is",
             ("profile", "models", "seed", "n_cases", "n_suspects", "device"), _statistics),
-    Section("explorer", "09_explorer.ipynb", "Explore the errors", ("profile", "model", "weights", "seed", "device"),
-            _none),
+    Section("explorer", "09_explorer.ipynb", "Explore the errors",
+            ("profile", "model", "weights", "n_neighbours", "seed", "device"), _explorer),
     Section("conclusion", "10_conclusion.ipynb", "Conclusion", ("profile",), _none),  # reads the other pages' glue
     Section("reproducibility", "11_reproducibility.ipynb", "Reproducibility", ("profile", "record"), _none),
 )
@@ -158,13 +197,20 @@ def check_overrides_used(root: Path, overrides: dict, parameters: dict) -> None:
 
 
 def section_configs(sections: list[Section], parameters: dict[str, dict]) -> list[TrainConfig]:
-    """The runs the sections read, in order, one per run key (configs that resolve to the same run count once)."""
+    """The runs the sections read, in order, one per run key (configs that resolve to the same run count once).
+
+    Each is checked as `train` would check it before starting (`check_trainable`), so a run that cannot train
+    stops the report or the sweep before the first run trains, not after the others.
+    """
     from ..runs.cache import run_key
+    from ..training.train import check_trainable
 
     unique = {}
     for section in sections:
         for config in section.configs(parameters[section.name]):
             unique.setdefault(run_key(config), config)
+    for config in unique.values():
+        check_trainable(config)
     return list(unique.values())
 
 

@@ -1,10 +1,12 @@
 """The results cache: one folder per training run, keyed by everything that determines it.
 
-A run folder holds config.json, history.csv, metrics.json, predictions.npz and two
-safetensors weight files (final and best-validation), plus manifest.json with the
-SHA-256 of each, written last. The folder is assembled under a temporary name and
-renamed into place, so a run either exists whole or not at all; a run whose files
-do not match its manifest is never used. Nothing in the cache is ever unpickled.
+A run's key hashes its resolved config, the data checksum and the fingerprint of the code that computes and
+stores a run (`fingerprint.code_fingerprint`). A run folder (written by `store.write_run`) holds config.json,
+history.csv, metrics.json, predictions.npz and two safetensors weight files (final and best-validation), plus
+manifest.json with the SHA-256 of each, written last. The folder is assembled under a temporary name and
+renamed into place, so a run either exists whole or not at all; a run whose files do not match its manifest
+is never used, and neither is a run made by other code (`stale`: it has another key, and `fmnist runs`
+lists it as such). Nothing in the cache is ever unpickled.
 """
 
 from __future__ import annotations
@@ -13,32 +15,32 @@ import hashlib
 import json
 import logging
 import os
-import platform
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 from filelock import FileLock, Timeout
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
-from .. import __version__
 from ..data.fashion_mnist import DATA_CHECKSUM, FashionMNIST, load_fashion_mnist
-from ..errors import CacheError
+from ..errors import CacheError, TrainingDiverged
 from ..training.config import TrainConfig
-from ..training.evaluate import summarize
-from ..training.forward import predict_logits
-from ..training.models import Classifier, build_model, count_parameters
-from ..training.train import TrainResult, train
+from ..training.models import Classifier, build_model
+from ..training.train import train
+from .fingerprint import code_fingerprint
+from .store import MANIFEST, WEIGHTS, sha256_file, write_run
 
 log = logging.getLogger("fmnist_lib")
 
 CACHE_ENV = "FMNIST_CACHE_DIR"
-MANIFEST = "manifest.json"
-WEIGHTS = ("final", "best")
+PARTIAL_RECORD = "run.json"  # beside a partial run's checkpoint: the code and config it is being trained with
+
+
+class StaleRunError(CacheError):
+    """The run is intact but was made by other code than this: it is never used as current."""
 
 
 def default_cache_dir() -> Path:
@@ -68,8 +70,12 @@ def writable_cache_dir(cache_dir: str | Path | None = None) -> Path:
 
 
 def run_key(config: TrainConfig) -> str:
-    """16 hex digits of SHA-256 over the resolved config, the data checksum and the library version."""
-    payload = {"config": config.resolved().to_dict(), "data": DATA_CHECKSUM, "library": __version__}
+    """16 hex digits of SHA-256 over the resolved config, the data checksum and the code fingerprint."""
+    return _key(config.resolved().to_dict())
+
+
+def _key(resolved_config: dict) -> str:
+    payload = {"config": resolved_config, "data": DATA_CHECKSUM, "code": code_fingerprint()}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -99,6 +105,19 @@ class Run:
         with np.load(self.path / "predictions.npz", allow_pickle=False) as stored:
             return torch.from_numpy(stored[f"logits_{_check_weights(weights)}"]), torch.from_numpy(stored["labels"])
 
+    def validation_predictions(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Validation-split (logits (N, 10), labels (N,)) of the final weights, fp32, on the images the run
+        validated on after each epoch (the first `val_subset`, else all of its validation split)."""
+        with np.load(self.path / "predictions.npz", allow_pickle=False) as stored:
+            return torch.from_numpy(stored["val_logits_final"]), torch.from_numpy(stored["val_labels"])
+
+    def describe_weights(self, weights: str = "final") -> str:
+        """Which weights, in words, for a page to say what it analysed."""
+        if _check_weights(weights) == "final":
+            return f"the final weights, after epoch {self.config.epochs} (the last), as the write-up reported"
+        return (f"the best-validation weights, from epoch {self.metrics['best_epoch']} of {self.config.epochs}, as "
+                "the write-up's failure analysis used")
+
     def load_model(self, weights: str = "final", device: str | torch.device = "cpu") -> Classifier:
         """The trained model in eval mode, its weights read from safetensors (no pickle)."""
         normalization = self.metrics["normalization"]
@@ -113,34 +132,39 @@ def _check_weights(weights: str) -> str:
     return weights
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify_run(path: Path) -> dict:
-    """Check a run folder against its manifest; returns the manifest or raises CacheError saying what is wrong."""
+    """Check a run folder against its manifest; returns the manifest or raises CacheError saying what is wrong.
+
+    A run made by other code raises StaleRunError (a CacheError): it is intact but never used as current.
+    """
     try:
         manifest = json.loads((path / MANIFEST).read_text())
         files = manifest["files"]
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise CacheError(f"Run {path} has no valid manifest ({error}); it was never completed or was edited.") from error
-    if manifest.get("library") != __version__:
-        raise CacheError(f"Run {path} was made by fmnist_lib {manifest.get('library')}, this is {__version__}.")
     for name, expected in files.items():
         if not (path / name).is_file():
             raise CacheError(f"Run {path} lacks {name}.")
-        if _sha256(path / name) != expected:
+        if sha256_file(path / name) != expected:
             raise CacheError(f"Run {path}: {name} does not match its checksum in the manifest (truncated or edited).")
+    if manifest.get("code") != code_fingerprint():
+        made_by = (f"code with fingerprint {manifest['code']}" if manifest.get("code")
+                   else f"fmnist_lib {manifest.get('library', '?')}, before runs recorded their code")
+        raise StaleRunError(f"Run {path.name} is stale: it was made by {made_by}, and this code's fingerprint is "
+                            f"{code_fingerprint()}. `fmnist runs --remove-stale` deletes such runs.")
     return manifest
 
 
-def read_run(path: Path) -> Run:
-    """Read a verified run; CacheError if the folder is incomplete, damaged or from another library version."""
-    verify_run(path)
+def read_run(path: Path, *, allow_stale: bool = False) -> Run:
+    """Read a verified run; CacheError if the folder is incomplete or damaged, StaleRunError if other code made it.
+
+    `allow_stale` reads an intact run of other code (for listing it, never for using it as current).
+    """
+    try:
+        verify_run(path)
+    except StaleRunError:
+        if not allow_stale:
+            raise
     try:
         config = TrainConfig.from_dict(json.loads((path / "config.json").read_text())["config"])
         metrics = json.loads((path / "metrics.json").read_text())
@@ -148,60 +172,6 @@ def read_run(path: Path) -> Run:
     except (ValueError, KeyError, TypeError) as error:
         raise CacheError(f"Run {path} cannot be read ({error}).") from error
     return Run(path=path, config=config, history=history, metrics=metrics)
-
-
-def _environment() -> dict:
-    import torchvision
-
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else platform.processor() or platform.machine()
-    return {"library": __version__, "torch": torch.__version__, "torchvision": torchvision.__version__,
-            "python": platform.python_version(), "platform": platform.platform(), "device_name": device,
-            "threads": torch.get_num_threads()}
-
-
-def _test_metrics(result: TrainResult, data: FashionMNIST) -> tuple[dict, dict]:
-    """Evaluate the final and best weights on the test set: (metrics, arrays for predictions.npz)."""
-    metrics, arrays = {}, {"labels": data.test_labels.numpy()}
-    for weights in WEIGHTS:
-        if weights == "best" and result.best_epoch == len(result.history):  # the same weights: reuse
-            metrics["best"], arrays["logits_best"] = metrics["final"], arrays["logits_final"]
-            continue
-        logits = predict_logits(result.model(weights), data.test_images, precision=result.config.precision)
-        metrics[weights], arrays[f"logits_{weights}"] = summarize(logits, data.test_labels), logits.numpy()
-    return metrics, arrays
-
-
-def write_run(result: TrainResult, data: FashionMNIST, path: Path) -> None:
-    """Assemble the run under a temporary name, manifest last, then rename it into place.
-
-    The caller holds the run's lock, so leftovers of a writer that was killed can be removed.
-    """
-    for leftover in path.parent.glob(f".tmp-{path.name}-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    temporary = path.with_name(f".tmp-{path.name}-{os.getpid()}")
-    temporary.mkdir(parents=True)
-    test, arrays = _test_metrics(result, data)
-    config_record = {"config": result.config.to_dict(), "key": path.name.rsplit("-", 1)[-1],
-                     "data_checksum": DATA_CHECKSUM, "library": __version__}
-    metrics = {"test": test, "best_epoch": result.best_epoch, "train_seconds": result.seconds,
-               "n_parameters": count_parameters(build_model(result.config.model)),
-               "normalization": {"mean": result.mean, "std": result.std},
-               "data_folder": str(data.folder), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "environment": _environment()}
-    (temporary / "config.json").write_text(json.dumps(config_record, indent=2))
-    (temporary / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    pd.DataFrame(result.history).to_csv(temporary / "history.csv", index=False)
-    np.savez(temporary / "predictions.npz", **arrays)
-    for weights, state in (("final", result.final_state), ("best", result.best_state)):
-        save_file({k: v.contiguous() for k, v in state.items()}, temporary / f"weights_{weights}.safetensors")
-    files = {p.name: _sha256(p) for p in sorted(temporary.iterdir())}
-    manifest = {"files": files, "library": __version__, "key": config_record["key"]}
-    (temporary / MANIFEST).write_text(json.dumps(manifest, indent=2))
-    if path.exists():  # a damaged earlier copy: move it out of the way, then swap
-        shutil.rmtree(path.with_name(f".trash-{path.name}"), ignore_errors=True)
-        os.rename(path, path.with_name(f".trash-{path.name}"))
-    os.rename(temporary, path)
-    shutil.rmtree(path.with_name(f".trash-{path.name}"), ignore_errors=True)
 
 
 def _lock(cache_dir: Path, name: str) -> FileLock:
@@ -217,7 +187,10 @@ def _lock(cache_dir: Path, name: str) -> FileLock:
 
 def load_or_train(config: TrainConfig, *, cache_dir: str | Path | None = None, data: FashionMNIST | None = None,
                   progress: bool = True) -> Run:
-    """The cached run of `config` if it is complete and intact; otherwise train it (resuming a checkpoint) and store it."""
+    """The cached run of `config` if it is complete and intact; otherwise train it (resuming a checkpoint) and store it.
+
+    A run that diverges (`errors.TrainingDiverged`) is not stored, and its checkpoints are removed.
+    """
     cache_dir = writable_cache_dir(cache_dir)
     name = run_name(config)
     path = cache_dir / name
@@ -229,26 +202,48 @@ def load_or_train(config: TrainConfig, *, cache_dir: str | Path | None = None, d
             except CacheError as problem:
                 log.warning("%s Training it again.", problem)
         data = data if data is not None else load_fashion_mnist()
-        checkpoint = cache_dir / ".partial" / name / "checkpoint.pt"
-        result = train(config, data, progress=progress, checkpoint=checkpoint)
-        write_run(result, data, path)
-        shutil.rmtree(checkpoint.parent, ignore_errors=True)
+        partial = cache_dir / ".partial" / name
+        partial.mkdir(parents=True, exist_ok=True)
+        (partial / PARTIAL_RECORD).write_text(json.dumps({"code": code_fingerprint(),
+                                                          "config": config.resolved().to_dict()}, indent=2))
+        try:
+            result = train(config, data, progress=progress, checkpoint=partial / "checkpoint.pt")
+        except TrainingDiverged:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        write_run(result, data, path, code_fingerprint())
+        shutil.rmtree(partial, ignore_errors=True)
         return read_run(path)
     finally:
         lock.release()
 
 
+def run_status(path: Path) -> str:
+    """'ok', 'stale' (intact or not, made by other code: this code never looks it up) or 'unusable: why'."""
+    try:
+        verify_run(path)
+        return "ok"
+    except StaleRunError:
+        return "stale"
+    except CacheError as problem:
+        try:  # damaged: stale all the same if this code would file its config under another name
+            stored = json.loads((path / "config.json").read_text())["config"]
+            if f"{stored['model']}-{_key(stored)}" != path.name:
+                return "stale"
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        return f"unusable: {problem}"
+
+
 def list_runs(cache_dir: str | Path | None = None) -> pd.DataFrame:
-    """One row per run folder in the cache, with its key numbers and whether it is intact."""
-    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    """One row per run folder in the cache, with its key numbers and its status (`run_status`)."""
     rows = []
-    for path in sorted(folder.glob("*-*")) if folder.is_dir() else []:
-        if not path.is_dir() or path.name.startswith("."):
-            continue
+    for path in _run_folders(cache_dir):
+        status = run_status(path)
         try:
-            run = read_run(path)
-        except CacheError as problem:
-            rows.append({"run": path.name, "status": f"unusable: {problem}"})
+            run = read_run(path, allow_stale=True)
+        except CacheError:  # damaged (stale or not): its status says so
+            rows.append({"run": path.name, "status": status})
             continue
         test = run.test_metrics("final")
         rows.append({"run": path.name, "model": run.config.model, "epochs": run.config.epochs,
@@ -256,5 +251,57 @@ def list_runs(cache_dir: str | Path | None = None) -> pd.DataFrame:
                      "train_images": run.config.n_train, "device": run.config.device,
                      "test_acc": round(100 * test["accuracy"], 2), "test_errors": test["errors"],
                      "minutes": round(run.metrics["train_seconds"] / 60, 1), "created": run.metrics["created"],
-                     "status": "ok"})
+                     "status": status})
     return pd.DataFrame(rows)
+
+
+def remove_stale(cache_dir: str | Path | None = None) -> list[str]:
+    """Delete the runs made by other code, and checkpoints of interrupted runs of other code; returns their names.
+
+    Current runs, damaged current runs (trained again when asked for) and anything whose lock another process
+    holds are left alone. Other code sharing this cache (another checkout, an older version) loses its runs:
+    that is what stale means here.
+    """
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    removed = []
+    for path in _run_folders(folder):
+        if run_status(path) == "stale" and _remove(path, folder):
+            removed.append(path.name)
+    partials = folder / ".partial"
+    for partial in sorted(partials.iterdir()) if partials.is_dir() else []:
+        if partial.name.startswith("."):
+            continue
+        try:
+            code = json.loads((partial / PARTIAL_RECORD).read_text())["code"]
+        except (OSError, ValueError, KeyError, TypeError):
+            code = None  # from before partial runs recorded their code
+        if code != code_fingerprint() and _remove(partial, folder):
+            removed.append(f".partial/{partial.name}")
+    return removed
+
+
+def _run_folders(cache_dir: str | Path | None) -> list[Path]:
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if not folder.is_dir():
+        return []
+    return [path for path in sorted(folder.glob("*-*")) if path.is_dir() and not path.name.startswith(".")]
+
+
+def _remove(path: Path, cache_dir: Path) -> bool:
+    """Remove a run's folder (or its partial folder) unless a process holds the run's lock; moved aside first, so
+    no reader ever sees half of it."""
+    (cache_dir / ".locks").mkdir(exist_ok=True)
+    lock = FileLock(cache_dir / ".locks" / f"{path.name}.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.warning("%s is in use by another process; left in place.", path)
+        return False
+    try:
+        trash = path.with_name(f".trash-{path.name}")
+        shutil.rmtree(trash, ignore_errors=True)
+        os.rename(path, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+        return True
+    finally:
+        lock.release()

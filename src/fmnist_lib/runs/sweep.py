@@ -189,7 +189,7 @@ def _record(result: SweepResult, run: PlannedRun, outcome: Outcome, bar: tqdm | 
     error = outcome.error
     if error is None and outcome.summary["run"] != run.name:
         error = (f"the worker stored run {outcome.summary['run']} where this machine expects {run.name}: "
-                 "its fmnist_lib version or data differ; install the same on every worker")
+                 "its training code (fmnist_lib's code fingerprint) or data differ; install the same on every worker")
     write = bar.write if bar is not None else echo
     if error is None:
         result.trained.append((run, outcome.summary))

@@ -2,11 +2,20 @@
 
 All data sits on the device; the loop keeps its running sums on the device too
 and reads them back only to refresh the progress bar, so a GPU is not stalled
-by a host synchronisation every step.
+by a host synchronisation every step. Each step's loss is also written into a
+buffer on the device; when a read-back (or the epoch's end) finds the running sum
+non-finite, the buffer names the first bad step, and the run stops with
+`TrainingDiverged` instead of training on, and being stored, with ruined weights.
+
+The validation after each epoch runs at the training precision: it is a training
+signal (the history, the choice of the best epoch), computed as the loop's own
+forward passes are. The predictions a run is judged by are computed in fp32 when
+the cache stores it (`runs.store.evaluate`).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +25,8 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from ..data.batches import iterate_batches, num_batches
-from ..data.fashion_mnist import IMAGE_SIZE, FashionMNIST, fold_partition, pixel_stats, split_indices
-from ..errors import ConfigError
+from ..data.fashion_mnist import IMAGE_SIZE, FashionMNIST, fold_partition, split_indices
+from ..errors import ConfigError, TrainingDiverged
 from .checkpoint import Checkpoint
 from .config import TrainConfig
 from .cuda_graphs import GraphedStep, cuda_graphs_enabled
@@ -72,11 +81,10 @@ def split_for(config: TrainConfig, data: FashionMNIST) -> SplitData:
                      data.train_images[val_index], data.train_labels[val_index])
 
 
-def model_for(config: TrainConfig, split: SplitData) -> Classifier:
-    """A fresh model normalising with the training images' statistics, seeded by the config."""
-    mean, std = pixel_stats(split.train_images)
+def model_for(config: TrainConfig) -> Classifier:
+    """A fresh model normalising with the config's mean and std (the write-up's constants), seeded by the config."""
     torch.manual_seed(config.seed)
-    return build_model(config.model, mean, std)
+    return build_model(config.model, config.mean, config.std)
 
 
 def _state_on_cpu(model: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -112,22 +120,51 @@ def make_train_step(model: Classifier, optimizer: torch.optim.Optimizer, precisi
     return step
 
 
-def train_epoch(model, step, images, labels, config: TrainConfig, generator, bar) -> tuple[float, float]:
-    """One pass over the training images with `step` (from `make_train_step`); returns (mean loss, accuracy)."""
+def train_epoch(model, step, images, labels, config: TrainConfig, generator, bar, epoch: int = 1
+                ) -> tuple[float, float]:
+    """One pass over the training images with `step` (from `make_train_step`); returns (mean loss, accuracy).
+
+    Raises TrainingDiverged, naming `epoch` and the first bad step, as soon as a progress read-back or the
+    epoch's end finds the loss non-finite.
+    """
     model.train()
     loss_sum = torch.zeros((), device=images.device)
     correct = torch.zeros((), device=images.device, dtype=torch.long)
+    step_losses = torch.zeros(num_batches(images.shape[0], config.batch_size), device=images.device)  # (steps,)
     for index, (x, y) in enumerate(iterate_batches(images, labels, config.batch_size, shuffle=True,
                                                    generator=generator, augment_images=config.augment), start=1):
         batch_loss, batch_correct = step(x, y)
         loss_sum += batch_loss
         correct += batch_correct
+        step_losses[index - 1] = batch_loss  # stays on the device; read only if the sum turns out non-finite
         bar.update(1)
         if index % PROGRESS_EVERY == 0:
             seen = min(index * config.batch_size, images.shape[0])
-            bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}", acc=f"{correct.item() / seen:.4f}")
+            running_loss = loss_sum.item()
+            _check_finite(running_loss, step_losses[:index], config, epoch)
+            bar.set_postfix(loss=f"{running_loss / seen:.4f}", acc=f"{correct.item() / seen:.4f}")
     n = images.shape[0]
-    return loss_sum.item() / n, correct.item() / n
+    total_loss = loss_sum.item()
+    _check_finite(total_loss, step_losses, config, epoch)
+    return total_loss / n, correct.item() / n
+
+
+def _check_finite(loss_sum: float, step_losses: torch.Tensor, config: TrainConfig, epoch: int) -> None:
+    """TrainingDiverged naming the first step whose loss was not finite, if the running sum is not finite."""
+    if math.isfinite(loss_sum):
+        return
+    bad = (~torch.isfinite(step_losses)).nonzero().flatten()
+    if len(bad):
+        step, what = int(bad[0]) + 1, f"became {float(step_losses[bad[0]])}"
+    else:  # every step finite, their sum too large for float32
+        step, what = int((~torch.isfinite(step_losses.cumsum(0))).nonzero()[0]) + 1, "overflowed"
+    raise TrainingDiverged(_diverged(config, epoch, step, f"the training loss {what}"))
+
+
+def _diverged(config: TrainConfig, epoch: int, step: int, what: str) -> str:
+    steps = num_batches(config.n_train, config.batch_size)
+    return (f"Training {config.model} diverged at epoch {epoch}, step {step} of {steps}: {what}. The run stopped "
+            f"and nothing of it is cached. Lower the learning rate (it is {config.lr:g}) or check the config.")
 
 
 def check_last_batch(config: TrainConfig, model: torch.nn.Module) -> None:
@@ -148,17 +185,26 @@ def check_last_batch(config: TrainConfig, model: torch.nn.Module) -> None:
         )
 
 
+def check_trainable(config: TrainConfig) -> None:
+    """The checks `train` makes before any work, without training: for a sweep or a report to make on every
+    run before it trains the first (a ConfigError naming the fix)."""
+    if config.n_train % config.batch_size == 1:  # only then is a model needed to know
+        check_last_batch(config, build_model(config.model))
+
+
 def train(config: TrainConfig, data: FashionMNIST, *, progress: bool = True,
           checkpoint: Path | None = None) -> TrainResult:
     """Train one model under `config`; keeps the final and the best-validation weights.
 
     With `checkpoint`, the state is saved after every epoch and an existing
     checkpoint is resumed from, so an interrupted run loses at most one epoch.
+    A loss (or a validation loss) that turns non-finite raises TrainingDiverged
+    naming the epoch and step, and removes the checkpoint.
     """
     config = config.resolved()
     device = torch.device(config.device)
     split = split_for(config, data)
-    model = model_for(config, split)
+    model = model_for(config)
     check_last_batch(config, model)
     model = model.to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
@@ -176,10 +222,18 @@ def train(config: TrainConfig, data: FashionMNIST, *, progress: bool = True,
         lr = optimizer.param_groups[0]["lr"]
         with tqdm(total=steps, desc=f"{config.model} epoch {epoch}/{config.epochs}", disable=not progress,
                   unit="batch", dynamic_ncols=True) as bar:
-            train_loss, train_acc = train_epoch(model, step, train_x, train_y, config, generator, bar)
+            try:
+                train_loss, train_acc = train_epoch(model, step, train_x, train_y, config, generator, bar, epoch)
+            except TrainingDiverged:
+                saver.discard()  # its last epoch is fine, but resuming it would only diverge again
+                raise
             val_images, val_labels = split.val_images[:config.val_subset], split.val_labels[:config.val_subset]
             val_loss, val_acc = loss_and_accuracy(predict_logits(model, val_images, precision=config.precision),
                                                   val_labels)
+            if not math.isfinite(val_loss):  # the last step's update ruined the weights
+                saver.discard()
+                raise TrainingDiverged(_diverged(config, epoch, steps, f"the weights after it give a validation "
+                                                                       f"loss of {val_loss}"))
             bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{train_acc:.4f}",
                             val_loss=f"{val_loss:.4f}", val_acc=f"{val_acc:.4f}")
         scheduler.step()

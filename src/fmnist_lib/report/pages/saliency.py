@@ -11,18 +11,20 @@ from ...analysis.robustness import stratified_order
 from ...analysis.saliency_faithfulness import FRACTIONS_REMOVED, Faithfulness, beats_floor
 from ...data.batches import to_unit_float
 from ...data.fashion_mnist import FashionMNIST
-from ...errors import ConfigError
 from ...runs.cache import Run
 from ..profiles import Profile
+from ...claims.report_claims import faithfulness_sentence
 from ..text import join_names
 
 DEFAULT_IMAGES = 200  # a model the profile does not name is checked on this many test images
 
 
 def require_explained_model(models) -> None:
-    """The page checks the maps the explainability page reads, so `models` must hold the custom CNN."""
-    if "custom_cnn" not in models:
-        raise ConfigError("The saliency page checks the maps the explainability page reads: keep custom_cnn in models.")
+    """The registry's rules of this page on `models` (`sections.SECTIONS`), which the page's opening call
+    already applies; kept so that existing notebooks calling it keep working."""
+    from ..sections import get_section
+
+    get_section("saliency").check({"models": models})
 
 
 def check_images(data: FashionMNIST, runs: dict[str, Run], seed: int, n_images: int | None,
@@ -74,6 +76,8 @@ def faithfulness_values(faithful: dict[str, Faithfulness], against_floor: dict[s
             "beats_random_deletion": sum(t["deletion AUC"]["better"] for t in against_floor.values()),
             "custom_road_p": against_floor[explained]["ROAD score"]["p"],
             "custom_auc_p": against_floor[explained]["deletion AUC"]["p"],
+            "faithfulness_text": faithfulness_sentence(cam_method, int(mine.loc[cam_method, "rank (ROAD)"]), len(methods),
+                                                       int(mine.loc["random", "rank (ROAD)"])),
             "custom_rank": int(mine.loc[cam_method, "rank (ROAD)"]),
             "custom_rank_deletion": int(mine.loc[cam_method, "rank (deletion)"]),
             "random_rank": int(mine.loc["random", "rank (ROAD)"]), "n_methods": len(methods),

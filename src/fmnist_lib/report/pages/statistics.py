@@ -7,11 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...analysis import augmentation_study, label_audit, stats
+from ...analysis import augmentation_study, label_audit, persistence, stats
+from ...analysis.error_detection import auroc_difference
 from ...analysis.seed_runs import epochs_text, run_table, sampling_error, size_word, training_text
+from ...claims.gather import runset
+from ...claims.report_claims import detector_claim, persistence_scope_claim
 from ...data.fashion_mnist import FashionMNIST
 from ...runs.cache import Run
-from ...runs.seeds import seed_correct
+from ...runs.seeds import seed_correct, seed_predictions
 from ...training.models import model_label
 from ..plots.statistics import image_gallery, p_value_heatmap
 from ..profiles import STUDY_MODEL, Profile, baseline_configs, get_profile, seeds_at_headline_budget
@@ -62,9 +65,10 @@ def study_values(comparisons: pd.DataFrame, epochs: tuple[int, int], study_image
             "pairing_parts": augmentation_study.pairing_sentence(comparisons)}
 
 
-def model_pairs(single_runs: dict[str, Run], seed: int) -> pd.DataFrame | None:
-    """`stats.pairwise_comparisons` of the models' single runs by display name; None with a single model."""
-    correct = {model_label(name): seed_correct([run])[0] for name, run in single_runs.items()}
+def model_pairs(matched_runs: dict[str, Run], seed: int) -> pd.DataFrame | None:
+    """`stats.pairwise_comparisons` of the models' runs at one budget (the baselines page's matched runs), by display
+    name; None with a single model."""
+    correct = {model_label(name): seed_correct([run])[0] for name, run in matched_runs.items()}
     return stats.pairwise_comparisons(correct, seed=seed) if len(correct) >= 2 else None
 
 
@@ -83,21 +87,40 @@ def p_value_figure(pairs: pd.DataFrame | None):
         "*A single model: no pairs to test.*")
 
 
-def pairs_values(pairs: pd.DataFrame | None, matched: pd.DataFrame | None, single_runs: dict[str, Run],
+def pairs_values(pairs: pd.DataFrame | None, matched: pd.DataFrame | None, matched_runs: dict[str, Run],
                  seed: int) -> dict:
     """How many model pairs differ, in numbers and words, and what the runs compared were."""
-    budgets = {training_text(run.config) for run in single_runs.values()}
+    budget = training_text(next(iter(matched_runs.values())).config)
     return {"base_seed": seed, "n_pairs": 0 if pairs is None else len(pairs),
             "n_significant": 0 if pairs is None else int(pairs["significant"].sum()),
             "pairs_sentence": stats.significant_pairs_sentence(pairs) if pairs is not None
             else "with a single model there is no pair to test",
-            "budget_text": "The models train for different budgets in this profile (see the baselines page), so "
-            "these tests compare the runs as trained, not the architectures." if len(budgets) > 1 else
-            "Every model trains for the same budget, so the tests compare architectures under one protocol.",
+            "budget_text": f"The runs compared are the baselines page's runs at one budget, {budget}, seed {seed}, so "
+            "the tests compare architectures trained alike, at that budget.",
             "matched_text": "Where several models have seed runs, the table after the heatmap repeats the "
             "comparison seed by seed: how many seeds put model a ahead, and in how many McNemar's test is significant "
             "(Holm over every pair and seed)." if matched is not None else "Only one of these models has seed runs "
             "in this profile, so they are compared on one run each."}
+
+
+def persistence_and_suspects(custom_runs: list[Run]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The custom CNN's persistence table over its seed runs, and the test labels cleanlab flags from the same runs
+    (`label_audit.audit_suspects`, which the explorer calls too, so both pages flag the same labels)."""
+    ptable = persistence.persistence_table(seed_predictions(custom_runs))
+    return ptable, label_audit.audit_suspects(custom_runs, persistence=ptable)
+
+
+def persistence_scope_values(seed_runs: list[Run], headline: Run, n_always: int) -> dict:
+    """Which runs 'wrong in every run' counts over, and whether they are the headline model's (a claim)."""
+    claim = persistence_scope_claim(runset(seed_runs, "statistics") if seed_runs else None,
+                                    runset(headline, "statistics"), n_always)
+    return {"persistence_scope": claim.sentence, "persistence_scope_verdict": claim.verdict}
+
+
+def detector_values(error_tables: dict[str, pd.DataFrame], seed: int = 0) -> dict:
+    """Whether entropy flags errors better than confidence, per model, from paired bootstrap intervals (a claim)."""
+    claim = detector_claim({name: auroc_difference(table, seed=seed) for name, table in error_tables.items()})
+    return {"signal_sentence": claim.sentence, "signal_verdict": claim.verdict}
 
 
 def persistence_values(groups: pd.DataFrame, confusions: pd.DataFrame, showcase: pd.DataFrame,

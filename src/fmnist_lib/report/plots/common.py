@@ -2,34 +2,54 @@
 
 Each figure function (one module per page family) takes plain arrays or DataFrames and returns a Figure.
 
-Figures are built as bare `matplotlib.figure.Figure` objects, not through pyplot: nothing is
-registered globally, so a notebook shows a figure only where it is returned or glued (never twice),
-nothing needs closing, and no backend is chosen here. One seaborn style is applied per call, as a
-context, so importing this module changes no global setting. Accuracies arrive as fractions and
-are drawn as percentages.
+Figures are built as bare `ReportFigure`s (matplotlib Figures), not through pyplot: nothing is registered
+globally, so a notebook shows a figure only where it is returned or glued (never twice), nothing needs closing,
+and no backend is chosen here. They are drawn for the page (`report.style`): as wide as its text column,
+rendered at 1.4 times that resolution and shown at that width, with no text under 9 pt, and lines told apart by
+colour, line style and marker (grayscale prints). One seaborn style is applied per call, as a context, so
+importing this module changes no global setting. Accuracies arrive as fractions and are drawn as percentages.
 """
 
 from __future__ import annotations
 
 import functools
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from ..style import FIGURE_DPI, FIGURE_WIDTH, RC, SMALL_PT, series_style, shown_width_px
+
+
+class ReportFigure(Figure):
+    """A Figure that tells the page its width: a notebook shows it at `FIGURE_WIDTH` inches (the text column),
+    whatever resolution it is rendered at. The png itself comes from the notebook's inline backend."""
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {}, {"image/png": {"width": shown_width_px(self.get_figwidth())}}
+
 
 def styled(plot):
-    """Draw inside one seaborn style and font context, so all figures match and no global is touched."""
+    """Draw inside one seaborn style and the report's font sizes, so all figures match and no global is touched."""
     @functools.wraps(plot)
     def wrapper(*args, **kwargs):
-        with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+        with sns.axes_style("whitegrid"), sns.plotting_context("notebook", rc=RC), mpl.rc_context(RC):
             return plot(*args, **kwargs)
     return wrapper
 
 
-def new_figure(width: float, height: float) -> Figure:
-    return Figure(figsize=(width, height), layout="constrained")
+def new_figure(width: float = FIGURE_WIDTH, height: float = 3.5) -> ReportFigure:
+    """A figure `height` inches tall and as wide as the page's text column (or `width`, never wider)."""
+    if width > FIGURE_WIDTH + 1e-9:
+        raise ValueError(f"a figure is at most {FIGURE_WIDTH:.2f} inches wide (the text column), not {width:.2f}.")
+    return ReportFigure(figsize=(width, height), dpi=FIGURE_DPI, layout="constrained")
+
+
+def line_style(index: int, **overrides) -> dict:
+    """Keyword arguments for `ax.plot` of the index-th series: colour, line style and marker (`style`)."""
+    return series_style(index) | overrides
 
 
 def check_columns(frame: pd.DataFrame, required, what: str) -> None:
@@ -59,7 +79,7 @@ def show_image(ax, image: np.ndarray, title: str | None = None) -> None:
     ax.imshow(image, cmap="gray", vmin=vmin, vmax=vmax)
     bare(ax)
     if title is not None:
-        ax.set_title(title, fontsize="small")
+        ax.set_title(title, fontsize=SMALL_PT)
 
 
 def bare(ax) -> None:

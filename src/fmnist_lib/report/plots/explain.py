@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .common import check_length, check_tables, image_stack, new_figure, nonempty, show_image, styled
+from ..style import FIGURE_WIDTH, SMALL_PT
+from .common import check_length, check_tables, image_stack, line_style, new_figure, nonempty, show_image, styled
+
+CASES_PER_ROW = 2  # cam_grid: two cases side by side, each an image and its maps
 
 RANDOMISATION_COLUMNS = ("step", "randomised", "median rho", "q25", "q75")
 DELETION_COLUMNS = ("method", "fraction", "probability")
@@ -28,36 +33,61 @@ def _check_cams(cam_sets: dict[str, np.ndarray], shape: tuple) -> dict[str, np.n
 
 @styled
 def cam_grid(images, cam_sets: dict[str, np.ndarray], titles=None, alpha: float = 0.5) -> Figure:
-    """One row per image: the image, then each named CAM set (N, 28, 28) in [0, 1] as 'jet' over it."""
+    """Each case (two side by side) under its title: the image, then each named CAM set (N, 28, 28) in [0, 1]
+    as 'jet' over it; one colour bar under all of them."""
     images = image_stack(images, "images")
     cam_sets = _check_cams(cam_sets, images.shape)
     check_length(titles, len(images), "titles", "images")
-    fig = new_figure(1.9 * (len(cam_sets) + 1) + 0.8, 2.0 * len(images))
-    axes = fig.subplots(len(images), len(cam_sets) + 1, squeeze=False)
-    for index, row in enumerate(axes):
-        show_image(row[0], images[index], titles[index] if titles is not None else "image")
-        for ax, (name, cams) in zip(row[1:], cam_sets.items()):
+    per_case = len(cam_sets) + 1
+    columns = min(CASES_PER_ROW, len(images))
+    rows = -(-len(images) // columns)
+    side = min(1.2, (FIGURE_WIDTH - 0.3 * columns) / (per_case * columns))
+    fig = new_figure(height=rows * (side + 0.62) + 0.7)
+    cases, scale = fig.subfigures(2, 1, height_ratios=[rows * (side + 0.62), 0.7])
+    panels = cases.subfigures(rows, columns, squeeze=False, wspace=0.06).ravel()
+    for index, panel in enumerate(panels[:len(images)]):
+        axes = panel.subplots(1, per_case)
+        show_image(axes[0], images[index], "image")
+        for ax, (name, cams) in zip(axes[1:], cam_sets.items()):
             show_image(ax, images[index], name)
             overlay = ax.imshow(cams[index], cmap="jet", vmin=0, vmax=1, alpha=alpha)
-    fig.colorbar(overlay, ax=axes, shrink=0.6, label="Grad-CAM weight (0-1)")
+        if titles is not None:
+            panel.suptitle(titles[index], fontsize=SMALL_PT)
+    bar = scale.subplots(1, 3, width_ratios=[1, 2, 1])
+    bar[0].set_axis_off()
+    bar[2].set_axis_off()
+    scale.colorbar(overlay, cax=bar[1], orientation="horizontal", label="map weight: 0 (blue) to 1 (red)")
+    bar[1].grid(False)
     return fig
+
+
+def _panel_columns(n: int) -> int:
+    """Per-model panels: side by side up to two, else in rows of two (three for three or more than four)."""
+    return n if n <= 2 else (2 if n == 4 else 3)
 
 
 @styled
 def randomisation_curves(tables: dict[str, pd.DataFrame], floors: dict[str, float] | None = None) -> Figure:
     """Per model: median rank correlation with the original maps (IQR shaded) as layers are randomised top-down."""
     check_tables(tables, RANDOMISATION_COLUMNS, "randomisation table")
-    fig = new_figure(3.2 * len(tables) + 0.4, 3.9)
-    axes = fig.subplots(1, len(tables), squeeze=False, sharey=True)[0]
+    columns = _panel_columns(len(tables))
+    rows = -(-len(tables) // columns)
+    fig = new_figure(height=3.1 * rows + 0.3)
+    axes = fig.subplots(rows, columns, squeeze=False, sharey=True).ravel()
+    for ax in axes[len(tables):]:
+        ax.set_axis_off()
+    look = line_style(0)
     for ax, (name, table) in zip(axes, tables.items()):
-        ax.fill_between(table.step, table.q25, table.q75, color="C0", alpha=0.25, label="interquartile range")
-        ax.plot(table.step, table["median rho"], "o-", color="C0", markersize=4, label="median")
+        ax.fill_between(table.step, table.q25, table.q75, color=look["color"], alpha=0.2, label="interquartile range")
+        ax.plot(table.step, table["median rho"], color=look["color"], marker="o", label="median")
         if floors and name in floors:
-            ax.axhline(floors[name], color="C3", linestyle="--", linewidth=1, label="different images")
-        ax.set_xticks(table.step, table.randomised, rotation=60, ha="right", fontsize="x-small")
-        ax.set(title=name, ylim=(-0.6, 1.05), xlabel="randomised down to")
-    axes[0].set_ylabel("Spearman rho with original maps")
-    axes[0].legend(fontsize="x-small", loc="lower left")
+            ax.axhline(floors[name], color="black", linestyle="--", linewidth=1.2, label="different images")
+        ax.set_xticks(table.step, table.randomised, rotation=50, ha="right", fontsize=SMALL_PT)
+        ax.set(title=name, ylim=(-0.6, 1.05))
+    for ax in axes[::columns]:
+        ax.set_ylabel("Spearman ρ with the original maps")
+    fig.supxlabel("re-initialised down to", fontsize=SMALL_PT + 1)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=3, frameon=False)
     return fig
 
 
@@ -68,13 +98,14 @@ def randomisation_maps(images, maps, stages, alpha: float = 0.5) -> Figure:
     maps = image_stack(maps, "maps", ndim=4)
     if maps.shape[1:] != images.shape or len(stages) != len(maps):
         raise ValueError(f"maps must be ({len(stages)} steps, {len(images)} images, H, W), got {maps.shape}.")
-    fig = new_figure(1.35 * len(stages) + 0.8, 1.45 * len(images) + 0.6)
+    side = min(1.1, (FIGURE_WIDTH - 0.9) / len(stages))
+    fig = new_figure(height=side * len(images) + 0.75, width=min(FIGURE_WIDTH, side * len(stages) + 0.9))
     axes = fig.subplots(len(images), len(stages), squeeze=False)
     for row in range(len(images)):
         for step, ax in enumerate(axes[row]):
-            show_image(ax, images[row], stages[step] if row == 0 else None)
+            show_image(ax, images[row], textwrap.fill(str(stages[step]), 10) if row == 0 else None)
             overlay = ax.imshow(maps[step, row], cmap="jet", vmin=0, vmax=1, alpha=alpha)
-    fig.colorbar(overlay, ax=axes, shrink=0.6, label="map weight (0-1)")
+    fig.colorbar(overlay, ax=axes, shrink=0.6, label="map weight (0 to 1)")
     return fig
 
 
@@ -85,13 +116,18 @@ def deletion_curves(curves: dict[str, pd.DataFrame]) -> Figure:
         raise ValueError("curves is empty: expected {model: deletion table}.")
     for name, table in curves.items():
         nonempty(table, DELETION_COLUMNS, f"deletion table {name!r}")
-    fig = new_figure(3.1 * len(curves) + 0.6, 3.4)
-    axes = fig.subplots(1, len(curves), squeeze=False, sharey=True)[0]
+    columns = _panel_columns(len(curves))
+    rows = -(-len(curves) // columns)
+    fig = new_figure(height=2.5 * rows + 0.5)
+    axes = fig.subplots(rows, columns, squeeze=False, sharey=True).ravel()
+    for ax in axes[len(curves):]:
+        ax.set_axis_off()
     for ax, (name, table) in zip(axes, curves.items()):
-        for index, (method, rows) in enumerate(table.groupby("method", sort=False)):
-            ax.plot(100 * rows.fraction, 100 * rows.probability, marker="o", markersize=3, color=f"C{index}",
-                    label=method)
-        ax.set(title=name, xlabel="pixels removed (%)", ylim=(0, 100))
-    axes[0].set_ylabel("probability of the class (%)")
-    axes[-1].legend(fontsize="small")
+        for index, (method, rows_) in enumerate(table.groupby("method", sort=False)):
+            ax.plot(100 * rows_.fraction, 100 * rows_.probability, label=method, **line_style(index))
+        ax.set(title=name, ylim=(0, 100))
+    for ax in axes[::columns]:
+        ax.set_ylabel("probability of the class (%)")
+    fig.supxlabel("pixels removed (%)", fontsize=SMALL_PT + 1)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=4, frameon=False)
     return fig

@@ -8,10 +8,15 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from ...data.fashion_mnist import CLASS_NAMES
+from ..style import FIGURE_WIDTH, SMALL_PT
 from .common import check_columns, check_length, image_stack, new_figure, show_image, styled
 
 CASE_COLUMNS = ("label_name", "prediction_name", "confidence", "entropy")
 TOP_K = 3  # classes shown in each case's probability bars
+CASES_PER_ROW = 4
+TRUE_BAR = {"color": "#009E73", "hatch": "////", "edgecolor": "black", "linewidth": 0.5}  # hatched: grayscale too
+WRONG_BAR = {"color": "#D55E00", "edgecolor": "black", "linewidth": 0.5}
+OTHER_BAR = {"color": "#CCCCCC", "edgecolor": "black", "linewidth": 0.5}
 
 
 @styled
@@ -24,37 +29,43 @@ def confusion_heatmap(confusion, class_names=CLASS_NAMES, normalize: bool = True
     if normalize:
         totals = counts.sum(axis=1, keepdims=True)
         values = np.divide(100.0 * counts, totals, out=np.zeros(counts.shape), where=totals > 0)
-        fmt, unit, title = ".1f", "% of true class", "Confusion matrix (% of each true class)"
+        fmt, unit = ".0f", "% of the true class"
         vmax = 100  # one colour scale for every model, so heatmaps compare
     else:
-        values, fmt, unit, title, vmax = counts, "d", "images (count)", "Confusion matrix (counts)", None
-    fig = new_figure(9, 7.5)
+        values, fmt, unit, vmax = counts, "d", "images (count)", None
+    fig = new_figure(height=5.9)
     ax = fig.subplots()
-    sns.heatmap(values, annot=True, fmt=fmt, cmap="Blues", vmin=0, vmax=vmax, square=True, ax=ax, annot_kws={"fontsize": 7},
-                xticklabels=class_names, yticklabels=class_names, cbar_kws={"label": unit})
-    ax.set(title=title, xlabel="predicted class", ylabel="true class")
-    ax.tick_params(axis="x", labelrotation=45)
+    sns.heatmap(values, annot=True, fmt=fmt, cmap="Blues", vmin=0, vmax=vmax, square=True, ax=ax,
+                annot_kws={"fontsize": SMALL_PT}, xticklabels=class_names, yticklabels=class_names,
+                cbar_kws={"label": unit, "shrink": 0.8})
+    ax.set(xlabel="predicted class", ylabel="true class")
+    ax.tick_params(axis="x", labelrotation=40)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
     ax.tick_params(axis="y", labelrotation=0)
     return fig
 
 
 def _top_bars(ax, probabilities: np.ndarray, class_names, true_name: str) -> None:
-    """Top-k probabilities (%) as horizontal bars, best on top; the true class green, others red or grey."""
+    """Top-k probabilities (%) as horizontal bars, best on top: the true class hatched green, a wrong answer
+    orange, other classes grey."""
     top = np.argsort(probabilities)[::-1][:TOP_K]
     names = [class_names[c] for c in top]
-    colors = ["tab:green" if name == true_name else ("tab:red" if rank == 0 else "tab:gray")
-              for rank, name in enumerate(names)]
-    ax.barh(range(len(top)), probabilities[top] * 100, color=colors)
-    ax.set_yticks(range(len(top)), names, fontsize="small")
+    for rank, (name, c) in enumerate(zip(names, top)):
+        look = TRUE_BAR if name == true_name else (WRONG_BAR if rank == 0 else OTHER_BAR)
+        ax.barh(rank, probabilities[c] * 100, **look)
+    ax.set_yticks(range(len(top)), names, fontsize=SMALL_PT)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
-    ax.set_xlabel("probability (%)", fontsize="small")
+    ax.set_xticks([0, 50, 100])
+    ax.set_xlabel("probability (%)", fontsize=SMALL_PT)
+    ax.grid(False, axis="y")
 
 
 @styled
 def case_gallery(images, rows: pd.DataFrame, probabilities=None, class_names=CLASS_NAMES) -> Figure:
-    """One column per case: the image titled 'true → predicted', confidence and entropy below it,
-    and, given probabilities (N, 10), the top-3 class probabilities as bars."""
+    """The cases in rows of four: each image titled 'true → predicted', its confidence and entropy below it,
+    and, given probabilities (N, 10), the top-3 class probabilities as bars under it."""
     images = image_stack(images, "images")
     check_columns(rows, CASE_COLUMNS, "rows")
     check_length(rows, len(images), "rows", "images")
@@ -62,24 +73,32 @@ def case_gallery(images, rows: pd.DataFrame, probabilities=None, class_names=CLA
         probabilities = np.asarray(probabilities)
         if probabilities.shape != (len(images), len(class_names)):
             raise ValueError(f"probabilities must be ({len(images)}, {len(class_names)}), got {probabilities.shape}.")
-    n_panels = 1 if probabilities is None else 2
-    fig = new_figure(2.3 * len(images), 2.9 * n_panels)
-    axes = fig.subplots(n_panels, len(images), squeeze=False,
-                        height_ratios=[1.6, 1][:n_panels])
+    columns = min(CASES_PER_ROW, len(images))
+    case_rows = -(-len(images) // columns)
+    panels = 1 if probabilities is None else 2
+    fig = new_figure(height=case_rows * (2.15 + 1.05 * (panels - 1)) + (0.3 if probabilities is not None else 0))
+    grid = fig.add_gridspec(case_rows * panels, columns, height_ratios=[1.75, 1][:panels] * case_rows)
+    image_axes, bar_axes = [], []
     for index, case in enumerate(rows.itertuples(index=False)):
-        image_ax = axes[0, index]
+        row, column = divmod(index, columns)
+        image_ax = fig.add_subplot(grid[row * panels, column])
         show_image(image_ax, images[index], f"{case.label_name} → {case.prediction_name}")
-        image_ax.set_xlabel(f"confidence {case.confidence:.1%}\nentropy {case.entropy:.3f} nats", fontsize="small")
-        if probabilities is not None:
-            _top_bars(axes[1, index], probabilities[index], class_names, case.label_name)
+        image_ax.set_xlabel(f"confidence {case.confidence:.1%}\nentropy {case.entropy:.3f} nats", fontsize=SMALL_PT)
+        image_axes.append(image_ax)
+    for index in range(len(images) if probabilities is not None else 0):  # after the images: fig.axes reads in order
+        row, column = divmod(index, columns)
+        bar_axes.append(fig.add_subplot(grid[row * panels + 1, column]))
+    for index, ax in enumerate(bar_axes):
+        _top_bars(ax, probabilities[index], class_names, rows.iloc[index]["label_name"])
     if probabilities is not None:
-        fig.suptitle(f"Top-{TOP_K} class probabilities: green true class, red wrong prediction", fontsize="small")
+        fig.suptitle(f"Bars: the {TOP_K} most probable classes (hatched green: the true class; orange: a wrong answer)",
+                     fontsize=SMALL_PT)
     return fig
 
 
 @styled
 def neighbour_grid(query_images, neighbour_images, titles=None, neighbour_titles=None) -> Figure:
-    """One row per query: the query image (Q, 28, 28), then its k neighbours (Q, k, 28, 28)."""
+    """One row per query: the query image (Q, 28, 28), named at its left, then its k neighbours (Q, k, 28, 28)."""
     queries = image_stack(query_images, "query_images")
     neighbours = image_stack(neighbour_images, "neighbour_images", ndim=4)
     if len(neighbours) != len(queries):
@@ -90,12 +109,15 @@ def neighbour_grid(query_images, neighbour_images, titles=None, neighbour_titles
     n_queries, k = neighbours.shape[:2]
     for q, row_titles in enumerate([] if neighbour_titles is None else neighbour_titles):
         check_length(row_titles, k, f"neighbour_titles[{q}]", "neighbours")
-    fig = new_figure(1.5 * (k + 1), 1.7 * n_queries)
+    label_width = 1.45 if titles is not None else 0.2
+    side = min(0.95, (FIGURE_WIDTH - label_width) / (k + 1))
+    fig = new_figure(height=(side + 0.28) * n_queries + 0.1, width=min(FIGURE_WIDTH, label_width + side * (k + 1)))
     axes = fig.subplots(n_queries, k + 1, squeeze=False)
     for q, row in enumerate(axes):
-        show_image(row[0], queries[q], titles[q] if titles is not None else "query")
-        row[0].title.set_fontweight("bold")
+        show_image(row[0], queries[q], "query" if q == 0 else None)
+        if titles is not None:
+            row[0].set_ylabel(titles[q], rotation=0, ha="right", va="center", fontsize=SMALL_PT)
         for j, ax in enumerate(row[1:]):
             show_image(ax, neighbours[q, j], neighbour_titles[q][j] if neighbour_titles is not None
-                        else f"neighbour {j + 1}")
+                       else f"neighbour {j + 1}")
     return fig

@@ -7,7 +7,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from .common import check_columns, check_length, image_stack, new_figure, show_image, styled
+from ..style import FIGURE_WIDTH, SMALL_PT
+from .common import check_columns, check_length, image_stack, line_style, new_figure, show_image, styled
 
 RISK_COLUMNS = ("model", "signal", "coverage", "risk")
 
@@ -22,16 +23,16 @@ def seed_points(runs: pd.DataFrame, x: str, y: str, order=None, title: str | Non
     unknown = sorted(set(runs[x]) - set(order), key=str)
     if unknown:
         raise ValueError(f"order lacks group(s) {unknown} of column {x!r}.")
-    fig = new_figure(max(4.5, 1.7 * len(order) + 1.5), 4.2)
+    fig = new_figure(height=3.3)
     ax = fig.subplots()
-    sns.stripplot(data=runs, x=x, y=y, order=order, ax=ax, jitter=0.06, size=6, color="C0", alpha=0.8,
+    sns.stripplot(data=runs, x=x, y=y, order=order, ax=ax, jitter=0.06, size=6, color="#0072B2", alpha=0.8,
                   label="one run (seed)")
     summary = runs.groupby(x)[y].agg(["mean", "std"]).reindex(order)
     ax.errorbar(np.arange(len(order)) + 0.25, summary["mean"], yerr=summary["std"].fillna(0), fmt="D",
                 color="black", markersize=5, capsize=4, label="mean ± sd")
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles))  # stripplot labels every group's points
-    ax.legend(unique.values(), unique.keys(), fontsize="small")
+    ax.legend(unique.values(), unique.keys())
     ax.set(title=title or f"{y} per run", xlabel=x, ylabel=y)
     ax.grid(False, axis="x")
     return fig
@@ -50,11 +51,12 @@ def p_value_heatmap(matrix: pd.DataFrame, alpha: float = 0.05, label: str = "p (
         raise ValueError(f"p-values must lie in [0, 1], got [{finite.min():.3g}, {finite.max():.3g}].")
     annotations = [["" if np.isnan(p) else ("<1e-4" if p < 1e-4 else f"{p:.2g}") + ("*" if p < alpha else "")
                     for p in row] for row in values]
-    fig = new_figure(1.5 * len(matrix) + 2.6, 1.2 * len(matrix) + 1.4)
+    fig = new_figure(height=0.9 * len(matrix) + 1.4)
     ax = fig.subplots()
     sns.heatmap(np.log10(np.clip(values, 1e-10, 1)), annot=np.array(annotations), fmt="", mask=np.isnan(values),
-                cmap="mako", vmin=-6, vmax=0, square=True, ax=ax, xticklabels=list(matrix.columns),
-                yticklabels=list(matrix.index), cbar_kws={"label": f"log10 {label} (-6 or below: darkest)"})
+                cmap="Blues_r", vmin=-6, vmax=0, square=True, ax=ax, annot_kws={"fontsize": SMALL_PT},
+                xticklabels=list(matrix.columns),
+                yticklabels=list(matrix.index), cbar_kws={"label": f"log10 {label}"})
     ax.set(title=f"Pairwise tests, {label}; * below {alpha}")
     ax.grid(False)
     ax.tick_params(axis="x", labelrotation=30)
@@ -80,15 +82,24 @@ def risk_coverage_plot(curves: pd.DataFrame, max_points: int = 300) -> Figure:
     if max_points < 2:
         raise ValueError(f"max_points must be at least 2, got {max_points}.")
     models = list(dict.fromkeys(curves["model"]))
-    fig = new_figure(3.1 * len(models) + 0.6, 3.5)
-    axes = fig.subplots(1, len(models), squeeze=False, sharey=True)[0]
+    columns = len(models) if len(models) <= 2 else (2 if len(models) == 4 else 3)
+    rows_of_panels = -(-len(models) // columns)
+    fig = new_figure(height=2.4 * rows_of_panels + 0.5)
+    axes = fig.subplots(rows_of_panels, columns, squeeze=False).ravel()  # each model its own risk scale
+    for ax in axes[len(models):]:
+        ax.set_axis_off()
     for ax, model in zip(axes, models):
         for index, (signal, rows) in enumerate(curves[curves["model"] == model].groupby("signal", sort=False)):
             rows = _thinned(rows.sort_values("coverage"), max_points)
-            ax.plot(100 * rows["coverage"], 100 * rows["risk"], color=f"C{index}", label=signal)
-        ax.set(title=model, xlabel="coverage (% kept)", xlim=(0, 100))
-    axes[0].set_ylabel("risk (error % among kept)")
-    axes[0].legend(title="keep first by", fontsize="small")
+            ax.plot(100 * rows["coverage"], 100 * rows["risk"], label=signal,
+                    **line_style(index, marker=None))
+        ax.set(title=model, xlim=(0, 100))
+        ax.set_ylim(bottom=0)
+    for ax in axes[::columns]:
+        ax.set_ylabel("error among kept (%)")
+    fig.supxlabel("coverage: test images kept (%)", fontsize=SMALL_PT + 1)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=4, frameon=False,
+               title="kept first by")
     return fig
 
 
@@ -103,20 +114,21 @@ def image_gallery(images, titles, captions=None, columns: int = 6, flagged=None,
         raise ValueError(f"columns must be at least 1, got {columns}.")
     columns = min(columns, len(images))
     rows = -(-len(images) // columns)
-    fig = new_figure(1.6 * columns + 0.2, 2.2 * rows + (0.4 if title or flag_label else 0))
+    side = min(1.05, (FIGURE_WIDTH - 0.1) / columns - 0.1)
+    fig = new_figure(height=(side + 0.85) * rows + (0.3 if title or flag_label else 0),
+                     width=min(FIGURE_WIDTH, (side + 0.1) * columns + 0.1))
     axes = fig.subplots(rows, columns, squeeze=False).ravel()
     for index, ax in enumerate(axes):
         if index >= len(images):
             ax.set_axis_off()
             continue
         show_image(ax, images[index], titles[index])
-        ax.title.set_fontsize("small")
         if captions is not None:
-            ax.set_xlabel(captions[index], fontsize="small")
+            ax.set_xlabel(captions[index], fontsize=SMALL_PT)
         if flagged is not None and flagged[index]:
             for spine in ax.spines.values():
                 spine.set(visible=True, color="tab:red", linewidth=2.5)
     heading = " ".join(part for part in (title, f"(red frame: {flag_label})" if flag_label else None) if part)
     if heading:
-        fig.suptitle(heading)
+        fig.suptitle(heading, fontsize=SMALL_PT + 1)
     return fig

@@ -9,11 +9,14 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ...data.fashion_mnist import CLASS_NAMES
-from .common import check_columns, check_length, image_stack, new_figure, show_image, styled
+from ..style import COLORS, FIGURE_WIDTH, SMALL_PT
+from .common import check_columns, check_length, image_stack, line_style, new_figure, show_image, styled
 
 CURVE_COLUMNS = ("epoch", "train_acc", "val_acc", "train_loss", "val_loss")
 SPLIT_STYLE = {"train": "--", "val": "-"}  # dashed training, solid validation, in every curve figure
 SPLIT_NAME = {"train": "train", "val": "validation"}
+SPLIT_MARKER = {"train": "o", "val": "s"}
+HATCHES = ("", "///", "...", "xx")  # bars of a group told apart in grayscale too
 
 
 @styled
@@ -23,7 +26,8 @@ def sample_grid(images, labels, per_class: int = 8, class_names=CLASS_NAMES) -> 
     check_length(labels, len(images), "labels", "images")
     if per_class < 1:
         raise ValueError(f"per_class must be at least 1, got {per_class}.")
-    fig = new_figure(0.9 * per_class + 1.2, 0.9 * len(class_names))
+    side = min(0.62, (FIGURE_WIDTH - 1.2) / per_class)
+    fig = new_figure(height=side * len(class_names) + 0.1, width=min(FIGURE_WIDTH, side * per_class + 1.2))
     axes = fig.subplots(len(class_names), per_class, squeeze=False)
     for label, row in enumerate(axes):
         indices = np.flatnonzero(labels == label)[:per_class]
@@ -33,7 +37,6 @@ def sample_grid(images, labels, per_class: int = 8, class_names=CLASS_NAMES) -> 
             else:
                 ax.set_axis_off()  # fewer images of this class than per_class
         row[0].set_ylabel(class_names[label], rotation=0, ha="right", va="center")
-    fig.suptitle(f"First {per_class} images of each class")
     return fig
 
 
@@ -43,12 +46,18 @@ def class_balance(counts: pd.DataFrame) -> Figure:
     if counts.empty:
         raise ValueError("counts is empty: expected one row per class and one column per split.")
     long = counts.rename_axis("class").reset_index().melt(id_vars="class", var_name="split", value_name="images")
-    fig = new_figure(10, 4.5)
+    fig = new_figure(height=3.3)
     ax = fig.subplots()
-    sns.barplot(data=long, x="class", y="images", hue="split", ax=ax)
-    ax.set(title="Images per class and split", xlabel="class", ylabel="images (count)")
+    sns.barplot(data=long, x="class", y="images", hue="split", ax=ax, palette=list(COLORS[:counts.shape[1]]),
+                edgecolor="black", linewidth=0.5)
+    for index, container in enumerate(ax.containers):  # one container per split: its hatch, for grayscale prints
+        for bar in container:
+            bar.set_hatch(HATCHES[index % len(HATCHES)])
+    ax.set(xlabel="class", ylabel="images (count)")
     ax.tick_params(axis="x", labelrotation=30)
-    sns.move_legend(ax, "upper left", bbox_to_anchor=(1, 1), title="split")
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+    sns.move_legend(ax, "upper center", bbox_to_anchor=(0.5, 1.14), ncols=counts.shape[1], title=None, frameon=False)
     return fig
 
 
@@ -59,54 +68,72 @@ def _check_histories(histories: dict[str, pd.DataFrame]) -> None:
         check_columns(history, CURVE_COLUMNS, f"history {name!r}")
 
 
-def _plot_split(ax, history: pd.DataFrame, metric: str, split: str, label: str, color, percent: bool) -> None:
+def _plot_split(ax, history: pd.DataFrame, metric: str, split: str, label: str, color, percent: bool,
+                marker: str | None = None) -> None:
     scale = 100 if percent else 1
-    ax.plot(history["epoch"], history[f"{split}_{metric}"] * scale, SPLIT_STYLE[split],
-            marker="o", markersize=3, color=color, label=label)
+    ax.plot(history["epoch"], history[f"{split}_{metric}"] * scale, linestyle=SPLIT_STYLE[split],
+            marker=marker or SPLIT_MARKER[split], color=color, label=label)
 
 
-def _label_curve_axes(acc_ax, loss_ax) -> None:
-    acc_ax.set_ylabel("accuracy (%)")
-    loss_ax.set_ylabel("loss (cross-entropy)")
-    for ax in (acc_ax, loss_ax):
+def _epoch_axis(ax, epochs: pd.Series) -> None:
+    """Whole epochs on x (a single epoch included), and y values written out, never as an offset."""
+    first, last = int(epochs.min()), int(epochs.max())
+    if last - first < 2:
+        ax.set_xlim(first - 0.5, last + 0.5)
+        ax.set_xticks(range(first, last + 1))
+    else:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    loss_ax.set_xlabel("epoch")
+    ax.ticklabel_format(axis="y", useOffset=False, style="plain")
+    low, high = ax.get_ylim()
+    if high - low < 1e-3 * max(1.0, abs(high)):  # a flat curve: show it on a readable range
+        ax.set_ylim(low - 0.5, high + 0.5)
+    ax.set_xlabel("epoch")
 
 
 @styled
 def training_curves(histories: dict[str, pd.DataFrame]) -> Figure:
-    """Per model (column): train and validation accuracy (%, top) and loss (bottom) per epoch."""
+    """One row per model: train and validation accuracy (%, left) and loss (right) per epoch.
+
+    Each panel has its own y-axis, scaled to that model's curves, so a gap of a point stays visible whatever
+    the other models reach (the write-up drew one figure per model).
+    """
     _check_histories(histories)
-    fig = new_figure(3.6 * len(histories) + 0.5, 6)
-    axes = fig.subplots(2, len(histories), sharex=True, sharey="row", squeeze=False)
-    for (name, history), (acc_ax, loss_ax) in zip(histories.items(), axes.T):
-        for split, color in (("train", "C0"), ("val", "C1")):
+    fig = new_figure(height=2.05 * len(histories) + 0.35)
+    axes = fig.subplots(len(histories), 2, squeeze=False)
+    for (name, history), (acc_ax, loss_ax) in zip(histories.items(), axes):
+        for split, index in (("train", 0), ("val", 1)):
+            color = COLORS[index]
             _plot_split(acc_ax, history, "acc", split, SPLIT_NAME[split], color, percent=True)
             _plot_split(loss_ax, history, "loss", split, SPLIT_NAME[split], color, percent=False)
-        acc_ax.set_title(name)
-        loss_ax.set_xlabel("epoch")
-    _label_curve_axes(*axes[:, 0])  # y shared along each row: label it once
-    axes[0, 0].legend()
-    fig.suptitle("Training and validation curves")
+        acc_ax.set(title=f"{name}: accuracy", ylabel="accuracy (%)")
+        loss_ax.set(title=f"{name}: loss", ylabel="loss (cross-entropy)")
+        for ax in (acc_ax, loss_ax):
+            _epoch_axis(ax, history["epoch"])
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside upper center", ncols=2, frameon=False)
     return fig
 
 
 @styled
 def compare_curves(histories: dict[str, pd.DataFrame]) -> Figure:
-    """Several runs on shared axes: accuracy (%, left) and loss (right); solid validation, dashed train."""
+    """Several runs on shared axes: accuracy (%, left) and loss (right); solid validation, dashed train.
+
+    Runs differ by colour and marker, splits by line style.
+    """
     _check_histories(histories)
-    fig = new_figure(11, 4.5)
+    fig = new_figure(height=3.4)
     acc_ax, loss_ax = fig.subplots(1, 2, sharex=True)
     for index, (name, history) in enumerate(histories.items()):
+        look = line_style(index)
         for split in ("val", "train"):
             label = f"{name} ({SPLIT_NAME[split]})"
-            _plot_split(acc_ax, history, "acc", split, label, f"C{index}", percent=True)
-            _plot_split(loss_ax, history, "loss", split, label, f"C{index}", percent=False)
-    _label_curve_axes(acc_ax, loss_ax)
-    acc_ax.set(title="Accuracy", xlabel="epoch")
-    loss_ax.set_title("Loss")
-    loss_ax.legend(fontsize="small")
-    fig.suptitle(" vs ".join(map(str, histories)))
+            _plot_split(acc_ax, history, "acc", split, label, look["color"], percent=True, marker=look["marker"])
+            _plot_split(loss_ax, history, "loss", split, label, look["color"], percent=False, marker=look["marker"])
+    acc_ax.set(title="Accuracy", ylabel="accuracy (%)")
+    loss_ax.set(title="Loss", ylabel="loss (cross-entropy)")
+    epochs = pd.concat([history["epoch"] for history in histories.values()])
+    for ax in (acc_ax, loss_ax):
+        _epoch_axis(ax, epochs)
+    fig.legend(*loss_ax.get_legend_handles_labels(), loc="outside lower center", ncols=2, frameon=False)
     return fig
 
 
@@ -121,11 +148,13 @@ def metric_bars(table: pd.DataFrame, value: str, error: str | None = None, by: s
         raise ValueError(f"table has repeated {by!r} values; aggregate first (e.g. groupby mean and std).")
     percent = "acc" in value.lower() if percent is None else percent
     scale = 100 if percent else 1
-    fig = new_figure(max(4.0, 1.2 * len(table) + 1.5), 4.2)
+    fig = new_figure(height=3.2)
     ax = fig.subplots()
-    bars = ax.bar(table[by].astype(str), table[value] * scale, color=sns.color_palette(n_colors=len(table)),
-                  yerr=table[error] * scale if error else None, capsize=4)
-    ax.bar_label(bars, fmt="%.2f%%" if percent else "%.3g", padding=2, fontsize="small")
+    bars = ax.bar(table[by].astype(str), table[value] * scale, color=[COLORS[i % len(COLORS)] for i in range(len(table))],
+                  yerr=table[error] * scale if error else None, capsize=4, edgecolor="black", linewidth=0.5)
+    for index, bar in enumerate(bars):
+        bar.set_hatch(HATCHES[index % len(HATCHES)])
+    ax.bar_label(bars, fmt="%.2f%%" if percent else "%.3g", padding=2, fontsize=SMALL_PT)
     ax.set(title=title or f"{value} by {by}", xlabel=by, ylabel=f"{value} (%)" if percent else value)
     ax.grid(False, axis="x")
     return fig

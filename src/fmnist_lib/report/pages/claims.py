@@ -1,0 +1,116 @@
+"""What the claims page shows: the write-up's claims with this build's verdicts, as a table with links to the
+evidence, each claim's reasoning, the write-up's four cases found in its own run, and the counts the landing
+page's at-a-glance table reads (keys without the `claims_` prefix)."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from ...analysis import explain
+from ...claims.ledger import CUSTOM, LedgerInputs, model_runs
+from ...claims.verdicts import VERDICTS, Claim, claims_table, verdict_counts
+from ...claims.writeup_failures import CASES, case_instance
+from ...data.fashion_mnist import FashionMNIST
+from ...runs.cache import Run
+from ..plots.explain import cam_grid
+from ..profiles import Profile
+from ..sections import get_section
+
+GLANCE = {  # the landing page's rows: a claim's key and a short name
+    "writeup.accuracy.custom_cnn.92.97": "custom_acc", "writeup.accuracy.vgg16.92.03": "vgg16_acc",
+    "writeup.accuracy.vgg19.91.78": "vgg19_acc", "writeup.accuracy.resnet18.90.38": "resnet18_acc",
+    "writeup.errors": "errors", "writeup.augmentation_gain": "augmentation", "writeup.capacity": "capacity",
+}
+
+
+def ledger_inputs(profile: Profile, weights: str, device: str, seed: int) -> LedgerInputs:
+    """The ledger's settings for this page: the profile's CAM and sanity-check image budgets."""
+    return LedgerInputs(weights=weights, device=device, seed=seed, cam_images=profile.explain_images,
+                        sanity_images=profile.saliency_images.get(CUSTOM, 64))
+
+
+def summary_values(claims: list[Claim]) -> dict:
+    """How many claims got each verdict, and the at-a-glance rows' numbers and verdicts."""
+    counts = verdict_counts(claims)
+    values = {"n_claims": len(claims), **{f"n_{verdict.replace(' ', '_')}": n for verdict, n in counts.items()},
+              "n_testable": len(claims) - counts[VERDICTS[-1]]}
+    by_key = {claim.key: claim for claim in claims}
+    for key, name in GLANCE.items():
+        claim = by_key[key]
+        values |= {f"{name}_ours": claim.ours or "—", f"{name}_theirs": claim.theirs or "—",
+                   f"{name}_verdict": claim.verdict}
+    return values
+
+
+def _link(section: str) -> str:
+    if not section:
+        return ""
+    page = get_section(section)
+    return f'<a href="{page.notebook.removesuffix(".ipynb")}.html">{html.escape(page.title.split(":")[0])}</a>'
+
+
+def claims_frame(claims: list[Claim]) -> pd.DataFrame:
+    """The claims as the page's table shows them: numbered, with the evidence page as a link (HTML cells)."""
+    table = claims_table(claims)
+    return pd.DataFrame({"#": range(1, len(table) + 1), "where": table["source"].str.replace("write-up ", ""),
+                         "claim": table["claim"].map(html.escape), "write-up": table["write-up"].map(html.escape),
+                         "ours": table["ours"].map(html.escape), "verdict": table["verdict"],
+                         "evidence": table["page"].map(_link)})
+
+
+def claims_html(claims: list[Claim]) -> str:
+    """The table as HTML, links kept (the cells are escaped when the frame is built)."""
+    return claims_frame(claims).to_html(index=False, escape=False, classes="claims-table", border=0)
+
+
+def details_markdown(claims: list[Claim]) -> str:
+    """Each claim with its verdict, the sentence that decides it and what it rests on, numbered as in the table."""
+    lines = []
+    for number, claim in enumerate(claims, start=1):
+        lines.append(f"{number}. **{claim.statement[0].upper() + claim.statement[1:]}** ({claim.source}): "
+                     f"*{claim.verdict}*. {claim.sentence} Evidence: {claim.evidence.text()}.")
+    return "\n".join(lines)
+
+
+def case_figure(claims: list[Claim], run: Run, data: FashionMNIST, weights: str, device: str, method: str = "gradcam"):
+    """The write-up's four cases as this build's headline run makes them: for each, the most extreme image of that
+    confusion with its Grad-CAM for the predicted and for the true class (cases the run never makes are left out)."""
+    from ...claims.gather import errors_only
+
+    errors = errors_only(run, weights)
+    found = [(case, index) for case in CASES if (index := case_instance(case, errors)) is not None]
+    if not found:
+        return no_cases_figure()
+    model = run.load_model(weights, device=device)
+    indices = [index for _, index in found]
+    images = data.test_images[indices]
+    cams = {"predicted class": explain.compute_cams(model, images, [c.predicted for c, _ in found], method=method),
+            "true class": explain.compute_cams(model, images, [c.label for c, _ in found], method=method)}
+    verdicts = {claim.key: claim.verdict for claim in claims}
+    titles = [f"#{index}: {case.name}\n{errors.loc[index, 'confidence']:.1%}, "
+              f"{verdicts[f'writeup.case.{case.label}-{case.predicted}']}" for case, index in found]
+    return cam_grid(images.numpy(), cams, titles=titles)
+
+
+def no_cases_figure():
+    """A one-line figure for a run that makes none of the four confusions."""
+    from ..plots.common import new_figure
+
+    figure = new_figure(6.0, 0.6)
+    figure.text(0.5, 0.5, "This run makes none of the write-up's four confusions.", ha="center", va="center")
+    return figure
+
+
+def runs_for_cases(runs: dict) -> Run:
+    """The write-up's own run: the custom CNN's headline run (seed 56, the profile's headline budget)."""
+    return runs["headline"][CUSTOM]
+
+
+def protocol_text(runs: dict) -> str:
+    """What the custom CNN's claims rest on in this build, in words."""
+    first = model_runs(runs, CUSTOM)
+    config = first[0].config
+    seeds = f"{len(first)} seeds" if len(first) > 1 else f"one run (seed {config.seed})"
+    return f"{config.epochs} epochs on {config.n_train:,} images, {seeds}"

@@ -1,0 +1,339 @@
+"""The report as one PDF: Jupyter Book's `singlehtml` page printed by Debian's Chromium through Playwright.
+
+    build_pdf(root)  ->  root/_build/pdf/report.pdf     (after `fmnist report` has executed the pages)
+
+Why singlehtml rather than printing each html page and merging them: one document keeps the links between
+pages working inside the PDF, MathJax typesets everything in one pass, page numbers and the outline run
+through the whole report, and no PDF library is needed. Jupyter Book's own `--builder pdfhtml` does the same
+but launches a browser that Playwright downloads; here Playwright drives `/usr/bin/chromium`, and every
+request that is not a local file is blocked and fails the build.
+
+`fmnist report --pdf` (`make pdf`) calls it after the site build; it takes the report's lock while it builds.
+
+The PDF: A4, a contents sheet listing every page of `_toc.yml` with the sheet it starts on, then each page
+in reading order on fresh sheets, "Page N of M" on every sheet, bookmarks from the headings, equations
+typeset, wide tables wrapped or scaled to the sheet, no navigation, buttons or collapsed code toggles.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import ReportError
+
+CHROMIUM_CANDIDATES = ("chromium", "/usr/bin/chromium")  # Debian's package; never a downloaded browser
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-default-apps"]
+LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
+PAPER = "A4"
+MARGIN = {"top": "16mm", "bottom": "18mm", "left": "16mm", "right": "16mm"}
+LAYOUT_WIDTH_PX = 672  # A4's 210 mm less the side margins, at 96 px per inch: where wide tables are measured
+FOOTER = ('<div style="width:100%;font-size:8pt;font-family:sans-serif;color:#555;text-align:center;">'
+          'Page <span class="pageNumber"></span> of <span class="totalPages"></span></div>')
+TIMEOUT_MS = 60_000
+
+
+# Paper layout over sphinx-book-theme: no navigation or buttons, no collapsed toggles ("show code cell source"
+# means nothing on paper), the full sheet width, tables that wrap, a fresh sheet for every page of the book.
+PRINT_CSS = """
+html { font-size: 10pt; }
+.bd-header, .bd-header-article, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-footer, .bd-footer-article,
+.bd-footer-content, .prev-next-area, #jb-print-docs-body, #searchbox, #pst-back-to-top, .headerlink, button,
+.toggle-details, .cell details.hide, .pst-skip-link, .bd-search, .search-button-field { display: none !important; }
+body, .bd-container, .bd-container__inner, .bd-page-width, .bd-main, .bd-content, .bd-article-container,
+.bd-article { display: block !important; min-width: 0 !important; max-width: none !important; width: auto !important;
+  margin: 0 !important; padding: 0 !important; }
+.bd-main .bd-content .bd-article h1:first-of-type { display: block; }
+h1 { font-size: 1.9rem; margin: 0 0 0.8rem; } h2 { font-size: 1.4rem; } h3 { font-size: 1.15rem; }
+h1, h2, h3, h4, h5 { break-after: avoid; color: #000; }
+.fmnist-pdf-part { break-before: page; }
+img { max-width: 100% !important; height: auto; break-inside: avoid; }
+figure, .cell_output .output.image_png, .mjx-chtml, mjx-container[display="true"] { break-inside: avoid; }
+.output, .cell_output, .output_area, .pst-scrollable-table-container, .table-wrapper, div.highlight, pre {
+  overflow: visible !important; max-height: none !important; }
+table { max-width: 100%; font-size: 0.85rem; break-inside: auto !important; }
+thead { display: table-header-group; } tr { break-inside: avoid; }
+th, td { white-space: normal !important; padding: 0.15rem 0.35rem !important; }
+pre { white-space: pre-wrap !important; overflow-wrap: anywhere; font-size: 0.8rem; }
+a { color: inherit; text-decoration: none; }
+#fmnist-pdf-contents .fmnist-pdf-title { font-size: 2.2rem; font-weight: 600; margin: 3rem 0 0.5rem; }
+#fmnist-pdf-contents .fmnist-pdf-subtitle { font-size: 1.2rem; color: #444; margin: 0 0 2.5rem; }
+#fmnist-pdf-contents ol { list-style: none; padding: 0; font-size: 1.1rem; }
+#fmnist-pdf-contents li { display: flex; gap: 0.5rem; margin: 0.45rem 0; }
+#fmnist-pdf-contents li .fmnist-pdf-leader { flex: 1; border-bottom: 1px dotted #999; margin-bottom: 0.3rem; }
+"""
+
+# Run in the page once it has loaded: wait for MathJax and the images, regroup the single page into one part
+# per page of the book (headings one level up, so the PDF outline lists the pages), add the contents sheet,
+# shrink tables that still do not fit. Returns what did not render. `window.fmnistPdf` then prints parts.
+PREPARE_JS = """
+async ({title}) => {
+  const problems = [];
+  const sleep = ms => new Promise(done => setTimeout(done, ms));
+  if (document.querySelector('.math')) {
+    for (let waited = 0; !(window.MathJax && MathJax.startup && MathJax.startup.promise); waited += 100) {
+      if (waited > 30000) { problems.push('MathJax did not load (is book/_vendor/mathjax there?)'); break; }
+      await sleep(100);
+    }
+    if (window.MathJax && MathJax.startup) await MathJax.startup.promise;
+  }
+  for (const el of document.querySelectorAll('.math')) {
+    if (!el.querySelector('mjx-container')) problems.push('equation not typeset: ' + el.textContent.slice(0, 80));
+  }
+  for (const img of document.querySelectorAll('img')) {
+    img.loading = 'eager';
+    await img.decode().catch(() => null);
+    if (!img.naturalWidth) problems.push('image did not load: ' + img.getAttribute('src'));
+  }
+  const article = document.querySelector('article.bd-article');
+  if (!article) return problems.concat(['no article in the page: not a Jupyter Book page']);
+  const parts = [article.querySelector(':scope > section')];
+  for (const anchor of article.querySelectorAll('span[id^="document-"]')) {
+    const section = anchor.nextElementSibling;
+    if (!section || section.tagName !== 'SECTION') continue;
+    article.append(anchor, section);
+    for (const h of [...section.querySelectorAll('h2, h3, h4, h5, h6')]) {
+      const up = document.createElement('h' + (Number(h.tagName[1]) - 1));
+      for (const a of h.attributes) up.setAttribute(a.name, a.value);
+      up.append(...h.childNodes);
+      h.replaceWith(up);
+    }
+    parts.push(section);
+  }
+  for (const wrapper of article.querySelectorAll('.toctree-wrapper')) if (!wrapper.textContent.trim()) wrapper.remove();
+  const contents = document.createElement('nav');
+  contents.id = 'fmnist-pdf-contents';
+  const heading = document.createElement('p'); heading.className = 'fmnist-pdf-title'; heading.textContent = title;
+  const sub = document.createElement('p'); sub.className = 'fmnist-pdf-subtitle'; sub.textContent = 'Contents';
+  const list = document.createElement('ol');
+  for (const part of parts) {
+    part.classList.add('fmnist-pdf-part');
+    const h1 = part.querySelector('h1').cloneNode(true);
+    h1.querySelectorAll('.headerlink').forEach(a => a.remove());
+    const item = document.createElement('li');
+    const link = document.createElement('a'); link.href = '#' + part.id; link.textContent = h1.textContent.trim();
+    const leader = document.createElement('span'); leader.className = 'fmnist-pdf-leader';
+    const number = document.createElement('span'); number.className = 'fmnist-pdf-page'; number.textContent = '00';
+    item.append(link, leader, number); list.append(item);
+  }
+  contents.append(heading, sub, list);
+  article.prepend(contents);
+  const width = article.getBoundingClientRect().right;
+  for (const cell of article.querySelectorAll('th, td')) {  // snake_case may wrap at its underscores
+    if (cell.children.length || !cell.textContent.includes('_')) continue;
+    const words = cell.textContent.split('_');
+    cell.replaceChildren(...words.flatMap((word, i) => i ? ['_', document.createElement('wbr'), word] : [word]));
+  }
+  for (const table of article.querySelectorAll('table')) {  // still too wide: scale it down to the sheet
+    for (let round = 0; round < 3 && table.getBoundingClientRect().right > width + 1; round++) {
+      const zoom = Number(table.style.zoom || 1) * width / table.getBoundingClientRect().right;
+      table.style.zoom = zoom.toFixed(3);
+    }
+  }
+  const all = [contents, ...parts];
+  window.fmnistPdf = {
+    parts: () => all.map(el => el.id),
+    only: index => {  // print one part alone: hide everything else, the anchors between parts included
+      for (const el of article.children) el.style.display = (index < 0 || el === all[index]) ? '' : 'none';
+      all.forEach((el, i) => { el.style.breakBefore = i === index ? 'auto' : ''; });  // no blank first sheet
+    },
+    number: starts => {
+      list.querySelectorAll('.fmnist-pdf-page').forEach((el, i) => { el.textContent = String(starts[i]); });
+      window.fmnistPdf.only(-1);
+    },
+  };
+  return problems;
+}
+"""
+
+
+def build_pdf(root: Path, *, on_request: Callable[[str], None] | None = None) -> Path:
+    """Write `root/_build/pdf/report.pdf` from the executed pages in `root`, offline; returns its path.
+
+    `root` holds `_config.yml`, `_toc.yml`, `book/` and `build/executed/` (what `fmnist report` leaves).
+    `on_request` sees every URL the browser asks for: all local, since anything else is blocked and fails the
+    build. Raises ReportError when Chromium or the executed pages are missing or the report cannot print whole.
+    """
+    root = Path(root).resolve()
+    chromium = check_ready()
+    check_executed(root)
+    with _report_lock(root):  # the pages and the site do not change under the print (`fmnist report` holds it too)
+        page_html = build_singlehtml(root)
+        target = root / "_build" / "pdf" / "report.pdf"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        print_pdf(page_html, target, title=book_title(root), chromium=chromium, on_request=on_request)
+    return target
+
+
+def check_ready() -> str:
+    """What printing needs, checked before any work: the system Chromium (its path is returned) and Playwright."""
+    chromium = find_chromium()
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        raise ReportError("The PDF needs Playwright for Python: pip install playwright (or the project's `report` "
+                          "extra); it drives the system Chromium and downloads no browser.") from None
+    return chromium
+
+
+@contextmanager
+def _report_lock(root: Path):
+    """The lock `fmnist report` builds under (build/.report.lock), so a report started meanwhile waits."""
+    from filelock import FileLock, Timeout
+
+    (root / "build").mkdir(exist_ok=True)
+    lock = FileLock(root / "build" / ".report.lock")
+    try:
+        lock.acquire(timeout=0.5)
+    except Timeout:
+        print("Another report is running in this checkout; waiting for it to finish before printing ...", flush=True)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def find_chromium() -> str:
+    """The system Chromium's path, or ReportError saying how to install it."""
+    for candidate in CHROMIUM_CANDIDATES:
+        if found := shutil.which(candidate):
+            return found
+    raise ReportError("The PDF is printed by the system Chromium, which is not installed: "
+                      "install Debian's chromium: apt-get install chromium (or `make browser`, as root). "
+                      "No browser is downloaded.")
+
+
+def toc_files(root: Path) -> list[str]:
+    """The pages of `_toc.yml` in reading order (`root:`, then every `file:`), without suffix."""
+    text = (root / "_toc.yml").read_text()
+    return re.findall(r"^\s*(?:root|-\s*file)\s*:\s*['\"]?([^'\"\s#]+)", text, flags=re.MULTILINE)
+
+
+def check_executed(root: Path) -> None:
+    """Every page of the table of contents exists: the report was built (`fmnist report`) in `root`."""
+    if not (root / "_toc.yml").is_file() or not (root / "_config.yml").is_file():
+        raise ReportError(f"{root} holds no report (no _config.yml or _toc.yml): give the checkout's folder.")
+    missing = [name for name in toc_files(root)
+               if not any((root / f"{name}{suffix}").is_file() for suffix in (".ipynb", ".md"))]
+    if missing:
+        raise ReportError(f"The report was never built in {root}: {', '.join(missing)} not found. "
+                          "Build it first with `fmnist report`, then print it.")
+
+
+def book_title(root: Path) -> str:
+    """`title:` of `_config.yml` (read without a YAML parser: one plain line)."""
+    match = re.search(r"^title\s*:\s*['\"]?(.*?)['\"]?\s*$", (root / "_config.yml").read_text(), re.MULTILINE)
+    return match.group(1) if match else "Report"
+
+
+def build_singlehtml(root: Path) -> Path:
+    """Render the whole book as one html page in `_build/singlehtml`, warnings as errors; returns that page."""
+    beside = Path(sys.executable).with_name("jupyter-book")
+    command = [str(beside) if beside.exists() else "jupyter-book", "build", str(root), "--builder", "singlehtml",
+               "--all", "-W", "-n", "--keep-going"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=root)
+    if result.returncode != 0:
+        problems = [line for line in (result.stdout + result.stderr).splitlines()
+                    if "WARNING" in line or "ERROR" in line] or result.stderr.splitlines()[-20:]
+        raise ReportError("The single-page html for the PDF did not build:\n" + "\n".join(problems[:30]))
+    out = root / "_build" / "singlehtml"
+    redirect = re.search(r'url=([^"\s]+)', (out / "index.html").read_text())  # index.html points to the page
+    if not redirect or not (out / redirect.group(1)).is_file():
+        raise ReportError(f"jupyter-book wrote no single page in {out}.")
+    # Sphinx writes the page as book/intro.html but links _static/ and _images/ as if it sat in `out`, and
+    # cites as "book/intro.html#id7": a copy in `out`, with those citations made local, resolves every link.
+    name = redirect.group(1)
+    page = out / "report.html"
+    page.write_text((out / name).read_text().replace(f'href="{name}#', 'href="#'))
+    return page
+
+
+def print_pdf(page_html: Path, target: Path, *, title: str, chromium: str | None = None,
+              on_request: Callable[[str], None] | None = None) -> None:
+    """Print a Jupyter Book singlehtml page to `target`: typeset, reflowed for paper, after a contents sheet."""
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise ReportError("The PDF needs Playwright for Python: pip install playwright "
+                          "(it drives the system Chromium; no browser download).") from None
+    blocked: list[str] = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium or find_chromium(), args=CHROMIUM_ARGS)
+            try:
+                page = _open(browser, page_html, blocked, on_request)
+                problems = page.evaluate(PREPARE_JS, {"title": title})
+                _check_local(blocked)
+                if problems:
+                    raise ReportError("The report cannot be printed whole:\n" + "\n".join(problems[:20]))
+                _number_contents(page)
+                page.pdf(path=str(target), **_pdf_options())
+            finally:
+                browser.close()
+    except PlaywrightError as error:
+        raise ReportError(f"Chromium could not print {page_html}: {error}") from None
+    _check_local(blocked)
+
+
+def _check_local(blocked: list[str]) -> None:
+    if blocked:
+        raise ReportError(f"The report asked for {len(blocked)} resource(s) outside the machine (blocked): "
+                          f"{blocked[:3]}. Vendor them (MathJax: `make setup`) and build again.")
+
+
+def _open(browser, page_html: Path, blocked: list[str], on_request):
+    """The page loaded in print layout at the sheet's width, every non-local request blocked and noted."""
+    context = browser.new_context(viewport={"width": LAYOUT_WIDTH_PX, "height": 1000}, offline=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+
+    def only_local(route):
+        if route.request.url.startswith(LOCAL_SCHEMES):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort("blockedbyclient")
+
+    page.route("**/*", only_local)
+    if on_request:
+        page.on("request", lambda request: on_request(request.url))
+    page.emulate_media(media="print")
+    page.goto(page_html.as_uri(), wait_until="load")
+    page.add_style_tag(content=PRINT_CSS)
+    return page
+
+
+def _pdf_options(**overrides) -> dict:
+    options = {"format": PAPER, "margin": MARGIN, "print_background": True, "display_header_footer": True,
+               "header_template": "<span></span>", "footer_template": FOOTER, "outline": True, "tagged": True}
+    return options | overrides
+
+
+def _number_contents(page) -> None:
+    """Write on the contents sheet the sheet each page of the book starts on.
+
+    Every page starts on a fresh sheet, so printing the contents alone, then each page alone, counts the
+    sheets before each one; the full print has exactly that layout (the tests compare with its outline).
+    """
+    sheets = []
+    for index in range(len(page.evaluate("() => window.fmnistPdf.parts()"))):
+        page.evaluate("index => window.fmnistPdf.only(index)", index)
+        sheets.append(count_pdf_pages(page.pdf(**_pdf_options(outline=False, tagged=False))))
+    starts = [1 + sum(sheets[:index]) for index in range(1, len(sheets))]  # part 0 is the contents sheet
+    page.evaluate("starts => window.fmnistPdf.number(starts)", starts)
+
+
+def count_pdf_pages(data: bytes) -> int:
+    """Sheets in a PDF that Chromium (Skia) wrote: its page tree's /Count, which Skia leaves uncompressed."""
+    counts = re.findall(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)|/Count\s+(\d+)[^>]*?/Type\s*/Pages\b", data)
+    if not counts:
+        raise ReportError("Could not count the sheets of Chromium's PDF (no page tree found).")
+    return max(int(a or b) for a, b in counts)
