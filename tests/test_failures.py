@@ -183,3 +183,23 @@ def test_error_table_is_a_dataframe_for_real_predictions(fmnist):
     table = error_table(predict_logits(model, fmnist.test_images[:50]), fmnist.test_labels[:50])
     assert isinstance(table, pd.DataFrame) and len(table) == 50
     assert table[["confidence", "p_true", "margin"]].apply(lambda c: c.between(0, 1).all()).all()
+
+
+def test_remembered_training_features_are_computed_once_per_run_and_weights(fmnist, tiny_config, tmp_path,
+                                                                             monkeypatch):
+    """The failures page and the explorer read one stored copy of a run's training features, equal to a fresh
+    computation; other weights are another entry."""
+    from fmnist_lib.analysis import failures
+    from fmnist_lib.runs.cache import load_or_train
+
+    run = load_or_train(tiny_config, cache_dir=tmp_path, data=fmnist, progress=False)
+    fresh = training_features(run.load_model("final"), run.config, fmnist)
+    calls = []
+    original = failures.training_features
+    monkeypatch.setattr(failures, "training_features", lambda *a: calls.append(1) or original(*a))
+    first = failures.remembered_training_features(run, "final", fmnist)
+    again = failures.remembered_training_features(run, "final", fmnist)
+    assert len(calls) == 1 and np.array_equal(again.index, fresh.index) and torch.equal(again.labels, fresh.labels)
+    assert torch.equal(again.features, fresh.features) and torch.equal(first.features, again.features)
+    failures.remembered_training_features(run, "best", fmnist)
+    assert len(calls) == 2

@@ -170,3 +170,22 @@ def test_statistics_persistence_and_suspect_values():
                       "suspects_flagged_always": pytest.approx(100 / 3)}
     gallery, text = statistics.train_audit([], None, get_profile("cpu"), 12)
     assert gallery is None and text.endswith(f"{get_profile('full').audit_folds} folds.")
+
+
+def test_claims_summary_counts_verdicts_and_fills_the_glance_rows():
+    from fmnist_lib.claims.verdicts import VERDICTS, Claim, Evidence
+    from fmnist_lib.report.pages import claims as claims_page
+
+    evidence = Evidence(runs="the custom CNN, 15 epochs on 50,000 images, seed 56", method="twice the sampling error")
+    verdicts = {key: VERDICTS[-1] for key in claims_page.GLANCE}
+    verdicts["writeup.errors"] = "reproduced"
+    claims = [Claim(key=key, statement=key, verdict=verdict, sentence="", evidence=evidence,
+                    ours="662" if key == "writeup.errors" else "", theirs="703" if key == "writeup.errors" else "")
+              for key, verdict in verdicts.items()]
+    values = claims_page.summary_values(claims)
+    assert values["n_claims"] == len(claims_page.GLANCE) and values["n_testable"] == 1 and values["n_reproduced"] == 1
+    assert values["n_contradicted"] == 0
+    assert (values["errors_ours"], values["errors_theirs"], values["errors_verdict"]) == ("662", "703", "reproduced")
+    assert values["capacity_ours"] == values["capacity_theirs"] == "—"  # an empty cell reads as a dash, never blank
+    with pytest.raises(KeyError):  # a ledger without a glance row's claim is a bug, not a blank row
+        claims_page.summary_values(claims[1:])

@@ -19,7 +19,7 @@ from fmnist_lib.report.plots import robustness as robustness_plots  # noqa: E402
 from fmnist_lib.report.plots import statistics as statistics_plots  # noqa: E402
 from fmnist_lib.report.plots import training as training_plots  # noqa: E402
 from fmnist_lib.report.plots.common import ReportFigure  # noqa: E402
-from fmnist_lib.report.style import FIGURE_DPI, FIGURE_WIDTH, MIN_FONT_PT  # noqa: E402
+from fmnist_lib.report.plots.look import FIGURE_DPI, FIGURE_WIDTH, MIN_FONT_PT  # noqa: E402
 
 MODELS = ("custom_cnn", "vgg16", "resnet18")
 RNG = np.random.default_rng(0)

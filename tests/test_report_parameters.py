@@ -8,6 +8,7 @@ from fmnist_lib.report.execute import project_root
 from fmnist_lib.report.parameters import notebook_defaults, parse_assignment
 from fmnist_lib.report.profiles import PROFILES, augmentation_configs, baseline_configs, get_profile
 from fmnist_lib.report.sections import SECTIONS, check_parameters, get_section
+from fmnist_lib.training.models import MODEL_NAMES
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -139,3 +140,30 @@ def test_a_run_that_cannot_train_stops_the_report_before_the_first_run_trains(re
     assert main(args) == 2
     err = capsys.readouterr().err
     assert "the last batch holds one image" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_each_profile_stores_the_validation_images_its_calibration_fits_on(name):
+    """A temperature is fitted on a run's stored validation logits: a profile must never ask for more than a run
+    validates on (its val_subset, else its validation split), or the robustness page would stop."""
+    profile = PROFILES[name]
+    for model in MODEL_NAMES:
+        config = profile.config(model, device="cpu")
+        stored = config.val_subset or config.val_size
+        assert profile.calibration_images.get(model, stored) <= stored, (name, model)
+    if name == "cpu":
+        assert profile.config("vgg19", device="cpu").val_subset == 2_000
+        assert profile.config("custom_cnn", device="cpu").val_subset is None  # the protocol run validates on all
+
+
+def test_matched_configs_put_every_model_on_the_shortest_budget():
+    from fmnist_lib.report.profiles import matched_configs
+
+    cpu = matched_configs("cpu", list(MODEL_NAMES), device="cpu")
+    budgets = {(c.epochs, c.n_train, c.val_subset) for c in cpu.values()}
+    assert budgets == {(2, 10_000, 2_000)}  # the large models' budget, the custom CNN trained again at it
+    assert cpu["custom_cnn"] != baseline_configs("cpu", ["custom_cnn"], device="cpu")["custom_cnn"]
+    assert cpu["vgg16"] == baseline_configs("cpu", ["vgg16"], device="cpu")["vgg16"]  # the same cached run
+    full = matched_configs("full", list(MODEL_NAMES), device="cpu")
+    assert full == baseline_configs("full", list(MODEL_NAMES), device="cpu")  # alike already: no extra run
+    assert matched_configs("cpu", ["custom_cnn"], device="cpu") == baseline_configs("cpu", ["custom_cnn"], device="cpu")

@@ -12,8 +12,8 @@ import torch
 from fmnist_lib.cli import main
 from fmnist_lib.errors import CacheError, TrainingDiverged
 from fmnist_lib.runs import cache as run_cache
-from fmnist_lib.runs.cache import (StaleRunError, list_runs, load_or_train, read_run, remove_stale, run_key,
-                                   run_name)
+from fmnist_lib.runs.cache import StaleRunError, load_or_train, read_run, run_key, run_name
+from fmnist_lib.runs.listing import list_runs, remove_stale
 from fmnist_lib.training.forward import predict_logits
 from fmnist_lib.training.train import split_for
 

@@ -15,7 +15,8 @@ from fmnist_lib.report.build import run_report
 from fmnist_lib.report.execute import project_root
 from fmnist_lib.report.profiles import augmentation_configs, baseline_configs, get_profile, headline_seed_configs
 from fmnist_lib.report.sections import SECTIONS
-from fmnist_lib.runs.cache import list_runs, run_name
+from fmnist_lib.runs.cache import run_name
+from fmnist_lib.runs.listing import list_runs
 from page_checks import glued, page_problems
 
 ROOT = project_root()

@@ -173,7 +173,8 @@ def collect(args: argparse.Namespace) -> int:
     """runs.csv, per-run and per-page seconds and the headline numbers into timings.json, the site archive."""
     import pandas as pd
 
-    from fmnist_lib.runs.cache import default_cache_dir, list_runs
+    from fmnist_lib.runs.cache import default_cache_dir
+    from fmnist_lib.runs.listing import list_runs
 
     out = args.out.resolve()
     timings_path = out / "timings.json"

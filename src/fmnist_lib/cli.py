@@ -13,7 +13,8 @@ import pandas as pd
 
 from .data.fashion_mnist import IDX_FILES, load_fashion_mnist
 from .errors import FmnistError
-from .runs.cache import Run, default_cache_dir, list_runs, load_or_train, remove_stale, run_name
+from .runs.cache import Run, default_cache_dir, load_or_train, run_name
+from .runs.listing import list_runs, remove_stale
 from .training.config import DEVICES, PRECISIONS, TrainConfig
 from .training.models import MODEL_NAMES, build_model, count_parameters
 

@@ -166,6 +166,20 @@ def training_features(model: nn.Module, config: TrainConfig, data: FashionMNIST)
     return TrainingFeatures(index=index.numpy(), labels=data.train_labels[index], features=features)
 
 
+def remembered_training_features(run, weights: str, data: FashionMNIST) -> TrainingFeatures:
+    """`training_features` of a cached run's `weights` (a `runs.cache.Run`), computed once and kept beside the run
+    (`memo.remembered_arrays`): the failures page and the explorer search the same features."""
+    from .memo import remembered_arrays
+
+    def compute() -> dict:
+        found = training_features(run.load_model(weights), run.config, data)
+        return {"index": found.index, "labels": found.labels.numpy(), "features": found.features.numpy()}
+
+    arrays = remembered_arrays(run.path, "training-features", {"weights": weights}, compute)
+    return TrainingFeatures(index=arrays["index"], labels=torch.from_numpy(arrays["labels"]),
+                            features=torch.from_numpy(arrays["features"]))
+
+
 def nearest_training_positions(model: nn.Module, training: TrainingFeatures, images: torch.Tensor,
                                classes: Sequence[int], k: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """For each image, the k training images of class `classes[i]` whose features are nearest to its own.

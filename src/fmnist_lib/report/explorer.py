@@ -127,11 +127,11 @@ class Explorer:
     seeds_are_statistics: bool  # the seed runs are the statistics page's (custom CNN, final weights)
 
 
-def _neighbours(model, images: torch.Tensor, run: Run, data: FashionMNIST, classes: list[int], k: int):
+def _neighbours(model, images: torch.Tensor, run: Run, weights: str, data: FashionMNIST, classes: list[int], k: int):
     """(slots (E, k), similarity (E, k), distinct training positions (U,)) of the k nearest of each class."""
     if not len(images):
         return np.zeros((0, k), int), np.zeros((0, k), np.float32), np.zeros(0, int)
-    training = failures.training_features(model, run.config, data)
+    training = failures.remembered_training_features(run, weights, data)  # the failures page's, read back
     positions, similarity = failures.nearest_training_positions(model, training, images, classes, k=k)
     distinct, slots = np.unique(positions, return_inverse=True)
     return slots.reshape(positions.shape), similarity, distinct
@@ -189,8 +189,8 @@ def build_explorer(runs: ExplorerRuns, data: FashionMNIST, *, weights: str = "fi
     rows = error_rows(table, ptable, failures.error_table(*runs.augmented.predictions(weights)), suspects)
     images = data.test_images[torch.tensor(rows.index.tolist(), dtype=torch.long)]  # (E, 28, 28) uint8
     model = runs.headline.load_model(weights, device=runs.headline.config.device)
-    slots, similarity, distinct = _neighbours(model, images, runs.headline, data, rows["prediction"].tolist(),
-                                              n_neighbours)
+    slots, similarity, distinct = _neighbours(model, images, runs.headline, weights, data,
+                                              rows["prediction"].tolist(), n_neighbours)
     always = None if ptable is None else int(persistence.failure_groups(ptable).loc["always wrong", "images"])
     return Explorer(rows=rows, confusion=confusion_matrix(table["label"].to_numpy(), table["prediction"].to_numpy()),
                     images=images.numpy(), cam_predicted=_cams(model, images, rows["prediction"].tolist()),

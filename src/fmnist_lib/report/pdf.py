@@ -41,116 +41,12 @@ TIMEOUT_MS = 60_000
 
 # Paper layout over sphinx-book-theme: no navigation or buttons, no collapsed toggles ("show code cell source"
 # means nothing on paper), the full sheet width, tables that wrap, a fresh sheet for every page of the book.
-PRINT_CSS = """
-html { font-size: 10pt; }
-.bd-header, .bd-header-article, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-footer, .bd-footer-article,
-.bd-footer-content, .prev-next-area, #jb-print-docs-body, #searchbox, #pst-back-to-top, .headerlink, button,
-.toggle-details, .cell details.hide, .pst-skip-link, .bd-search, .search-button-field { display: none !important; }
-body, .bd-container, .bd-container__inner, .bd-page-width, .bd-main, .bd-content, .bd-article-container,
-.bd-article { display: block !important; min-width: 0 !important; max-width: none !important; width: auto !important;
-  margin: 0 !important; padding: 0 !important; }
-.bd-main .bd-content .bd-article h1:first-of-type { display: block; }
-h1 { font-size: 1.9rem; margin: 0 0 0.8rem; } h2 { font-size: 1.4rem; } h3 { font-size: 1.15rem; }
-h1, h2, h3, h4, h5 { break-after: avoid; color: #000; }
-.fmnist-pdf-part { break-before: page; }
-img { max-width: 100% !important; height: auto; break-inside: avoid; }
-figure, .cell_output .output.image_png, .mjx-chtml, mjx-container[display="true"] { break-inside: avoid; }
-.output, .cell_output, .output_area, .pst-scrollable-table-container, .table-wrapper, div.highlight, pre {
-  overflow: visible !important; max-height: none !important; }
-table { max-width: 100%; font-size: 0.85rem; break-inside: auto !important; }
-thead { display: table-header-group; } tr { break-inside: avoid; }
-th, td { white-space: normal !important; padding: 0.15rem 0.35rem !important; }
-pre { white-space: pre-wrap !important; overflow-wrap: anywhere; font-size: 0.8rem; }
-a { color: inherit; text-decoration: none; }
-#fmnist-pdf-contents .fmnist-pdf-title { font-size: 2.2rem; font-weight: 600; margin: 3rem 0 0.5rem; }
-#fmnist-pdf-contents .fmnist-pdf-subtitle { font-size: 1.2rem; color: #444; margin: 0 0 2.5rem; }
-#fmnist-pdf-contents ol { list-style: none; padding: 0; font-size: 1.1rem; }
-#fmnist-pdf-contents li { display: flex; gap: 0.5rem; margin: 0.45rem 0; }
-#fmnist-pdf-contents li .fmnist-pdf-leader { flex: 1; border-bottom: 1px dotted #999; margin-bottom: 0.3rem; }
-"""
+PRINT_CSS = (Path(__file__).with_name("pdf_print.css")).read_text()
 
 # Run in the page once it has loaded: wait for MathJax and the images, regroup the single page into one part
 # per page of the book (headings one level up, so the PDF outline lists the pages), add the contents sheet,
 # shrink tables that still do not fit. Returns what did not render. `window.fmnistPdf` then prints parts.
-PREPARE_JS = """
-async ({title}) => {
-  const problems = [];
-  const sleep = ms => new Promise(done => setTimeout(done, ms));
-  if (document.querySelector('.math')) {
-    for (let waited = 0; !(window.MathJax && MathJax.startup && MathJax.startup.promise); waited += 100) {
-      if (waited > 30000) { problems.push('MathJax did not load (is book/_vendor/mathjax there?)'); break; }
-      await sleep(100);
-    }
-    if (window.MathJax && MathJax.startup) await MathJax.startup.promise;
-  }
-  for (const el of document.querySelectorAll('.math')) {
-    if (!el.querySelector('mjx-container')) problems.push('equation not typeset: ' + el.textContent.slice(0, 80));
-  }
-  for (const img of document.querySelectorAll('img')) {
-    img.loading = 'eager';
-    await img.decode().catch(() => null);
-    if (!img.naturalWidth) problems.push('image did not load: ' + img.getAttribute('src'));
-  }
-  const article = document.querySelector('article.bd-article');
-  if (!article) return problems.concat(['no article in the page: not a Jupyter Book page']);
-  const parts = [article.querySelector(':scope > section')];
-  for (const anchor of article.querySelectorAll('span[id^="document-"]')) {
-    const section = anchor.nextElementSibling;
-    if (!section || section.tagName !== 'SECTION') continue;
-    article.append(anchor, section);
-    for (const h of [...section.querySelectorAll('h2, h3, h4, h5, h6')]) {
-      const up = document.createElement('h' + (Number(h.tagName[1]) - 1));
-      for (const a of h.attributes) up.setAttribute(a.name, a.value);
-      up.append(...h.childNodes);
-      h.replaceWith(up);
-    }
-    parts.push(section);
-  }
-  for (const wrapper of article.querySelectorAll('.toctree-wrapper')) if (!wrapper.textContent.trim()) wrapper.remove();
-  const contents = document.createElement('nav');
-  contents.id = 'fmnist-pdf-contents';
-  const heading = document.createElement('p'); heading.className = 'fmnist-pdf-title'; heading.textContent = title;
-  const sub = document.createElement('p'); sub.className = 'fmnist-pdf-subtitle'; sub.textContent = 'Contents';
-  const list = document.createElement('ol');
-  for (const part of parts) {
-    part.classList.add('fmnist-pdf-part');
-    const h1 = part.querySelector('h1').cloneNode(true);
-    h1.querySelectorAll('.headerlink').forEach(a => a.remove());
-    const item = document.createElement('li');
-    const link = document.createElement('a'); link.href = '#' + part.id; link.textContent = h1.textContent.trim();
-    const leader = document.createElement('span'); leader.className = 'fmnist-pdf-leader';
-    const number = document.createElement('span'); number.className = 'fmnist-pdf-page'; number.textContent = '00';
-    item.append(link, leader, number); list.append(item);
-  }
-  contents.append(heading, sub, list);
-  article.prepend(contents);
-  const width = article.getBoundingClientRect().right;
-  for (const cell of article.querySelectorAll('th, td')) {  // snake_case may wrap at its underscores
-    if (cell.children.length || !cell.textContent.includes('_')) continue;
-    const words = cell.textContent.split('_');
-    cell.replaceChildren(...words.flatMap((word, i) => i ? ['_', document.createElement('wbr'), word] : [word]));
-  }
-  for (const table of article.querySelectorAll('table')) {  // still too wide: scale it down to the sheet
-    for (let round = 0; round < 3 && table.getBoundingClientRect().right > width + 1; round++) {
-      const zoom = Number(table.style.zoom || 1) * width / table.getBoundingClientRect().right;
-      table.style.zoom = zoom.toFixed(3);
-    }
-  }
-  const all = [contents, ...parts];
-  window.fmnistPdf = {
-    parts: () => all.map(el => el.id),
-    only: index => {  // print one part alone: hide everything else, the anchors between parts included
-      for (const el of article.children) el.style.display = (index < 0 || el === all[index]) ? '' : 'none';
-      all.forEach((el, i) => { el.style.breakBefore = i === index ? 'auto' : ''; });  // no blank first sheet
-    },
-    number: starts => {
-      list.querySelectorAll('.fmnist-pdf-page').forEach((el, i) => { el.textContent = String(starts[i]); });
-      window.fmnistPdf.only(-1);
-    },
-  };
-  return problems;
-}
-"""
+PREPARE_JS = (Path(__file__).with_name("pdf_prepare.js")).read_text()
 
 
 def build_pdf(root: Path, *, on_request: Callable[[str], None] | None = None) -> Path:

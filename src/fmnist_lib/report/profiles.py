@@ -35,6 +35,7 @@ class Profile:
     calibration_images: dict[str, int] = field(default_factory=dict)
     saliency_images: dict[str, int] = field(default_factory=lambda: {name: 200 for name in MODEL_NAMES})
     val_size: int | None = None  # None: the write-up's 10,000 validation images
+    val_subset: dict[str, int] = field(default_factory=dict)  # validation images checked after each epoch, per model
     precision: str | None = None  # None: TrainConfig's auto; "fast": bf16 where the hardware runs it fast
     seeds: tuple[int, ...] = (56,)  # seeds of multi-seed results (mean +- sd); the first is the write-up's
     # Statistics page. Models whose headline numbers are given over every seed; the augmentation study's two
@@ -62,7 +63,8 @@ class Profile:
         """The TrainConfig of `model` under this profile; `changes` (epochs, seed, ...) win when not None."""
         check_model_name(model)
         values = {"model": model, "epochs": self.epochs[model], "train_subset": self.train_subset.get(model),
-                  "val_size": self.val_size, "precision": _precision(self.precision)}
+                  "val_size": self.val_size, "val_subset": self.val_subset.get(model),
+                  "precision": _precision(self.precision)}
         values.update({name: value for name, value in changes.items() if value is not None})
         return TrainConfig.from_dict({name: value for name, value in values.items() if value is not None})
 
@@ -85,12 +87,14 @@ PROFILES = {
     "cpu": Profile(
         name="cpu",
         note=("the custom CNN at the write-up's protocol (15 epochs on 50,000 images); VGG-16, VGG-19 and "
-              "ResNet-18 for 2 epochs on 10,000 images, so their numbers show where short training gets them, "
-              "not converged accuracy; on a CPU with bfloat16 instructions every model trains with bfloat16 "
+              "ResNet-18 for 2 epochs on 10,000 images, each checked after every epoch on 2,000 of the 10,000 "
+              "validation images, so their numbers show where short training gets them, not converged accuracy; "
+              "on a CPU with bfloat16 instructions every model trains with bfloat16 "
               "autocast, which roughly halves the custom CNN's time (the runs table of the reproducibility page "
               "shows the precision used)"),
         epochs={"custom_cnn": 15, **{name: 2 for name in LARGE_MODELS}},
         train_subset={name: 10_000 for name in LARGE_MODELS},
+        val_subset={name: 2_000 for name in LARGE_MODELS},  # enough for their curves and a temperature (500 used)
         precision="fast",
         stress_images={"custom_cnn": 600, **{name: 50 for name in LARGE_MODELS}},
         calibration_images={"custom_cnn": 2_000, **{name: 500 for name in LARGE_MODELS}},
@@ -174,7 +178,8 @@ def baseline_configs(profile: str, models: list[str], *, epochs: int | None = No
 
 def matched_configs(profile: str, models: list[str], *, epochs: int | None = None, train_subset: int | None = None,
                     seed: int | None = None, device: str | None = None) -> dict[str, TrainConfig]:
-    """Every model at one budget, the shortest of their baseline budgets: what ranking architectures needs.
+    """Every model at one budget, the shortest of their baseline budgets (epochs, training images and the
+    validation images checked after each epoch): what ranking architectures needs.
 
     Where the profile trains every model alike these are the baseline runs themselves (the same cached runs);
     elsewhere a better-funded model (the cpu profile's custom CNN) trains again at the shorter budget, which
@@ -182,7 +187,8 @@ def matched_configs(profile: str, models: list[str], *, epochs: int | None = Non
     """
     baselines = baseline_configs(profile, models, epochs=epochs, train_subset=train_subset, seed=seed, device=device)
     shortest = min(baselines.values(), key=lambda config: (config.epochs * config.n_train, config.epochs))
-    return {model: dataclasses.replace(config, epochs=shortest.epochs, train_subset=shortest.train_subset)
+    return {model: dataclasses.replace(config, epochs=shortest.epochs, train_subset=shortest.train_subset,
+                                       val_subset=shortest.val_subset)
             for model, config in baselines.items()}
 
 

@@ -1,4 +1,4 @@
-"""One look for every table and figure of the report, on screen and on paper.
+"""One look for every table of the report, on screen and on paper.
 
 Tables: `table(frame)` is what a page displays instead of a raw DataFrame. Columns get display names with their
 units (`DISPLAY_NAMES`, else the name in words), and each value its format: percentages and points with 2
@@ -8,11 +8,7 @@ people. A default 0..n-1 index is dropped; a meaningful one becomes the first co
 dash, explained in a note under the table. The HTML is a plain `<table class="fmnist-table">` that
 `book/_static/fmnist.css` sets in one style: it fits the content width (headers wrap), scrolls sideways on
 purpose where it cannot, and prints whole.
-
-Figures: drawn `FIGURE_WIDTH` inches wide, the width of the page's text column, at `FIGURE_DPI` (1.4 times the
-96 px of a CSS inch, sharp on paper and on dense screens); `ReportFigure` tells the page to show them at that
-width, so a point in a figure is a point on the page and no label is drawn below `MIN_FONT_PT`. Lines differ by
-colour, line style and marker, so they survive grayscale printing.
+Figures have their look in `report/plots/look.py`.
 """
 
 from __future__ import annotations
@@ -27,125 +23,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-# ---- figures --------------------------------------------------------------------------------------------------
-
-CSS_PX_PER_INCH = 96
-TEXT_COLUMN_PX = 672  # the page's text column at 1280 px, and A4 less 16 mm margins in print
-TIGHT_PAD_IN = 0.12  # what the notebook's tight crop adds around a constrained-layout figure
-FIGURE_WIDTH = TEXT_COLUMN_PX / CSS_PX_PER_INCH - TIGHT_PAD_IN  # inches: shown at exactly the column's width
-FIGURE_DPI = 1.4 * CSS_PX_PER_INCH
-MIN_FONT_PT = 9.0
-FONT_PT = 10.0  # axis labels, titles of panels, legends
-SMALL_PT = 9.0  # tick labels, annotations, captions inside figures
-TITLE_PT = 11.0
-RC = {"font.size": FONT_PT, "axes.titlesize": FONT_PT, "axes.labelsize": FONT_PT, "xtick.labelsize": SMALL_PT,
-      "ytick.labelsize": SMALL_PT, "legend.fontsize": SMALL_PT, "legend.title_fontsize": SMALL_PT,
-      "figure.titlesize": TITLE_PT, "lines.linewidth": 1.6, "lines.markersize": 4.5, "axes.titleweight": "normal"}
-
-# Okabe-Ito colours, ordered so that neighbours also differ in lightness (grey prints tell them apart), each
-# with its own line style and marker: the n-th series is identifiable in colour, in grey and in black and white.
-COLORS = ("#0072B2", "#E69F00", "#000000", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
-LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)), (0, (8, 2)), (0, (3, 1, 3, 3)))
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-
-
-def series_style(index: int) -> dict:
-    """Colour, line style and marker of the `index`-th line of a figure (cycling)."""
-    return {"color": COLORS[index % len(COLORS)], "linestyle": LINESTYLES[index % len(LINESTYLES)],
-            "marker": MARKERS[index % len(MARKERS)]}
-
-
-def shown_width_px(width_in: float) -> int:
-    """CSS pixels at which a figure `width_in` inches wide is shown, its tight crop included."""
-    return round((width_in + TIGHT_PAD_IN) * CSS_PX_PER_INCH)
-
-
-# ---- tables ---------------------------------------------------------------------------------------------------
+from .columns import DISPLAY_NAMES
 
 DASH = "—"
 SHORT_TEXT = 14  # text cells up to this long never wrap ("Custom CNN", "59.49–61.40")
 MINUS = "−"
 NEGATIVE = re.compile(r"(?<![\w.])-(?=\d)")  # a hyphen that is a minus sign: before a digit, after no word
 DEFAULT_MISSING = "no value: the measure does not apply here"
-
-# kind of a column: how its values are written
-#   percent: already in % or points, 2 decimals     fraction: a share in [0, 1], written as % with 2 decimals
-#   points: percentage points, 2 decimals, signed    fraction_points: a difference of shares, as signed points
-#   p: a p-value                                     count: an integer with thousands separators
-#   id: an integer as it is (seeds, epochs, indices) number: 3 significant digits
-#   text: as it is                                   code: as it is, in monospace, allowed to break anywhere
-KINDS = ("percent", "fraction", "points", "fraction_points", "p", "count", "id", "number", "text", "code")
-
-DISPLAY_NAMES: dict[str, tuple[str, str | None]] = {
-    # failures and persistence
-    "test_index": ("Test image", "id"), "label_name": ("True class", "text"),
-    "prediction_name": ("Predicted class", "text"), "wrong_class_name": ("Taken for", "text"),
-    "confidence": ("Confidence (%)", "fraction"), "entropy": ("Entropy (nats)", "number"),
-    "top3": ("Three most probable classes", "text"), "persistence": ("Over the seed runs", "text"),
-    "count": ("Images", "count"), "share_of_class": ("Share of the true class (%)", "fraction"),
-    "prediction_before": ("Predicted before", "text"), "prediction_after": ("Predicted after", "text"),
-    "confidence_before": ("Confidence before (%)", "fraction"),
-    "confidence_after": ("Confidence after (%)", "fraction"),
-    "p_true_before": ("Probability of the true class before (%)", "fraction"),
-    "p_true_after": ("Probability of the true class after (%)", "fraction"),
-    "confidence_change": ("Change in confidence (points)", "fraction_points"),
-    "confidence_change_of": ("Confidence in", "text"), "outcome": ("Outcome", "text"),
-    "times_wrong": ("Runs wrong", "count"), "runs": ("Runs", "count"),
-    "confidence_wrong": ("Confidence when wrong (%)", "fraction"),
-    "entropy_wrong": ("Entropy when wrong (nats)", "number"), "persistent": ("Wrong in every run", None),
-    "case": ("Failure type", "text"), "kind": ("Kind", "text"), "candidates": ("Candidates", "count"),
-    "persistent candidates": ("Candidates wrong in every run", "count"),
-    "write-up confidence": ("Write-up confidence (%)", "fraction"),
-    "write-up entropy": ("Write-up entropy (nats)", "number"), "group": ("Group", "text"),
-    "images": ("Images", "count"), "% of test images": ("Share of test images (%)", "percent"),
-    "errors per run": ("Errors per run", "number"), "% of errors": ("Share of errors (%)", "percent"),
-    # the models compared
-    "model": ("Model", "text"), "epochs": ("Epochs", "id"), "train images": ("Training images", "count"),
-    "test acc %": ("Test accuracy (%)", "percent"), "95% CI": ("95 % interval (%)", "text"),
-    "test loss": ("Test loss", "number"), "errors": ("Errors", "count"),
-    "parameters (M)": ("Parameters (millions)", "number"), "train time (min)": ("Training time (min)", "number"),
-    "final gap (pts)": ("Final gap (points)", "points"), "gap opens (epoch)": ("Gap opens (epoch)", "id"),
-    "val loss rising": ("Validation loss rising", None), "final_gap": ("Final gap (points)", "points"),
-    "gap_opens_epoch": ("Gap opens (epoch)", "id"), "max_gap": ("Largest gap (points)", "points"),
-    "val_loss_min_epoch": ("Lowest validation loss (epoch)", "id"),
-    "val_loss_rise": ("Validation loss above its lowest (%)", "fraction"),
-    "val_loss_rising": ("Validation loss rising", None), "stage": ("Stage", "text"),
-    "output shape": ("Output shape (channels, height, width)", "text"), "parameters": ("Parameters", "count"),
-    # robustness and calibration
-    "corruption": ("Corruption", "text"), "family": ("Family", "text"), "parameter": ("Parameter", "text"),
-    "seen in augmentation": ("Seen in augmentation", None), "clean error %": ("Clean error (%)", "percent"),
-    "mCE": ("mCE (%)", "percent"), "mCE low": ("mCE low (%)", "percent"), "mCE high": ("mCE high (%)", "percent"),
-    "mCE unseen": ("mCE unseen (%)", "percent"), "mCE unseen low": ("mCE unseen low (%)", "percent"),
-    "mCE unseen high": ("mCE unseen high (%)", "percent"), "relative mCE": ("Relative mCE (%)", "percent"),
-    "relative mCE unseen": ("Relative mCE unseen (%)", "percent"), "lowest CE": ("Lowest CE", "text"),
-    "CE": ("CE (%)", "percent"), "lowest relative CE": ("Lowest relative CE", "text"),
-    "relative CE": ("Relative CE (%)", "percent"), "accuracy": ("Accuracy (%)", "fraction"),
-    "temperature": ("Temperature", "number"), "ECE": ("ECE (%)", "fraction"),
-    "ECE scaled": ("ECE after scaling (%)", "fraction"), "NLL": ("Test NLL", "number"),
-    "NLL scaled": ("Test NLL after scaling", "number"), "val NLL": ("Validation NLL", "number"),
-    "val NLL scaled": ("Validation NLL after scaling", "number"),
-    # saliency
-    "step": ("Step", "id"), "randomised": ("Re-initialised down to", "text"), "median rho": ("Median ρ", "number"),
-    "q25": ("ρ, lower quartile", "number"), "q75": ("ρ, upper quartile", "number"), "mean rho": ("Mean ρ", "number"),
-    "blank maps": ("Blank maps (%)", "fraction"), "n": ("Images", "count"), "passes": ("Passes", None),
-    "method": ("Method", "text"), "rank (ROAD)": ("Rank by ROAD", "id"), "rank (deletion)": ("Rank by deletion", "id"),
-    # statistics
-    "training": ("Training", "text"), "seed": ("Seed", "id"), "run": ("Run", "code"), "ECE %": ("ECE (%)", "text"),
-    "arm": ("Arm", "text"), "comparison": ("Comparison", "text"),
-    "a minus b (pts)": ("a minus b (points)", "text"), "95 % interval over seeds": ("95 % interval (points)", "text"),
-    "a ahead": ("Seeds with a ahead", "text"), "significant": ("Significant", None), "verdict": ("Verdict", "text"),
-    "model a": ("Model a", "text"), "model b": ("Model b", "text"), "acc a %": ("Accuracy a (%)", "percent"),
-    "acc b %": ("Accuracy b (%)", "percent"), "difference (pts)": ("Difference (points)", "points"),
-    "CI low (pts)": ("95 % interval low (points)", "points"), "CI high (pts)": ("95 % interval high (points)", "points"),
-    "only a right": ("Only a right", "count"), "only b right": ("Only b right", "count"),
-    "p (McNemar)": ("p (McNemar)", "p"), "p (Holm)": ("p (Holm)", "p"), "error rate %": ("Error rate (%)", "percent"),
-    # reproducibility
-    "section": ("Section", "text"), "notebook": ("Notebook", "code"), "seconds": ("Time (s)", "number"),
-    "augment": ("Augmented", None), "split seed": ("Split seed", "id"), "device": ("Device", "text"),
-    "precision": ("Precision", "text"), "package": ("Package", "code"), "version": ("Version", "text"),
-    "file": ("File", "code"), "shape": ("Shape", "text"), "sha256 (decompressed)": ("SHA-256 of the content", "code"),
-    "measured": ("Measured", None), "value": ("Value", "text"),
-}
 
 
 def _display_values() -> dict[str, str]:
@@ -278,7 +162,7 @@ def table(frame: pd.DataFrame | pd.Series, *, names: Mapping | None = None, kind
           repeats: tuple = (), values: Mapping[str, str] | None = None) -> Table:
     """`frame` as the report shows tables (see the module's docstring).
 
-    names: raw column -> display name (beyond `DISPLAY_NAMES`); kinds: raw or display column -> kind (`KINDS`);
+    names: raw column -> display name (beyond `DISPLAY_NAMES`); kinds: raw or display column -> kind (`columns.KINDS`);
     index: None keeps a meaningful index (not 0..n-1) as the first column, False drops it, a string keeps it
     under that name; missing: why a value is missing (one reason, or raw column -> reason), written under the
     table after the dash; ranges: display name -> (low column, high column[, joiner]), merged into "low to high"

@@ -55,7 +55,7 @@ def stage_table(model: torch.nn.Module, stages: dict[str, torch.nn.Module]) -> p
 
 
 # The explainability page's three patterns, and the measures their tests report (`analysis.explain`): the row
-# label, the kind of number (`style.KINDS`), in the order a reader needs them.
+# label, the kind of number (`columns.KINDS`), in the order a reader needs them.
 PATTERN_NAMES = {"silhouette": "Silhouette-dominant focus", "footwear": "Footwear: sole rather than ankle",
                  "diffuse": "Diffuse attention when uncertain"}
 PATTERN_MEASURES = {

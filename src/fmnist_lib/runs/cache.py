@@ -71,10 +71,11 @@ def writable_cache_dir(cache_dir: str | Path | None = None) -> Path:
 
 def run_key(config: TrainConfig) -> str:
     """16 hex digits of SHA-256 over the resolved config, the data checksum and the code fingerprint."""
-    return _key(config.resolved().to_dict())
+    return key_of(config.resolved().to_dict())
 
 
-def _key(resolved_config: dict) -> str:
+def key_of(resolved_config: dict) -> str:
+    """The key of a resolved config (`TrainConfig.resolved().to_dict()`), as stored in a run's config.json."""
     payload = {"config": resolved_config, "data": DATA_CHECKSUM, "code": code_fingerprint()}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -214,94 +215,5 @@ def load_or_train(config: TrainConfig, *, cache_dir: str | Path | None = None, d
         write_run(result, data, path, code_fingerprint())
         shutil.rmtree(partial, ignore_errors=True)
         return read_run(path)
-    finally:
-        lock.release()
-
-
-def run_status(path: Path) -> str:
-    """'ok', 'stale' (intact or not, made by other code: this code never looks it up) or 'unusable: why'."""
-    try:
-        verify_run(path)
-        return "ok"
-    except StaleRunError:
-        return "stale"
-    except CacheError as problem:
-        try:  # damaged: stale all the same if this code would file its config under another name
-            stored = json.loads((path / "config.json").read_text())["config"]
-            if f"{stored['model']}-{_key(stored)}" != path.name:
-                return "stale"
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
-        return f"unusable: {problem}"
-
-
-def list_runs(cache_dir: str | Path | None = None) -> pd.DataFrame:
-    """One row per run folder in the cache, with its key numbers and its status (`run_status`)."""
-    rows = []
-    for path in _run_folders(cache_dir):
-        status = run_status(path)
-        try:
-            run = read_run(path, allow_stale=True)
-        except CacheError:  # damaged (stale or not): its status says so
-            rows.append({"run": path.name, "status": status})
-            continue
-        test = run.test_metrics("final")
-        rows.append({"run": path.name, "model": run.config.model, "epochs": run.config.epochs,
-                     "seed": run.config.seed, "augment": run.config.augment,
-                     "train_images": run.config.n_train, "device": run.config.device,
-                     "test_acc": round(100 * test["accuracy"], 2), "test_errors": test["errors"],
-                     "minutes": round(run.metrics["train_seconds"] / 60, 1), "created": run.metrics["created"],
-                     "status": status})
-    return pd.DataFrame(rows)
-
-
-def remove_stale(cache_dir: str | Path | None = None) -> list[str]:
-    """Delete the runs made by other code, and checkpoints of interrupted runs of other code; returns their names.
-
-    Current runs, damaged current runs (trained again when asked for) and anything whose lock another process
-    holds are left alone. Other code sharing this cache (another checkout, an older version) loses its runs:
-    that is what stale means here.
-    """
-    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    removed = []
-    for path in _run_folders(folder):
-        if run_status(path) == "stale" and _remove(path, folder):
-            removed.append(path.name)
-    partials = folder / ".partial"
-    for partial in sorted(partials.iterdir()) if partials.is_dir() else []:
-        if partial.name.startswith("."):
-            continue
-        try:
-            code = json.loads((partial / PARTIAL_RECORD).read_text())["code"]
-        except (OSError, ValueError, KeyError, TypeError):
-            code = None  # from before partial runs recorded their code
-        if code != code_fingerprint() and _remove(partial, folder):
-            removed.append(f".partial/{partial.name}")
-    return removed
-
-
-def _run_folders(cache_dir: str | Path | None) -> list[Path]:
-    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    if not folder.is_dir():
-        return []
-    return [path for path in sorted(folder.glob("*-*")) if path.is_dir() and not path.name.startswith(".")]
-
-
-def _remove(path: Path, cache_dir: Path) -> bool:
-    """Remove a run's folder (or its partial folder) unless a process holds the run's lock; moved aside first, so
-    no reader ever sees half of it."""
-    (cache_dir / ".locks").mkdir(exist_ok=True)
-    lock = FileLock(cache_dir / ".locks" / f"{path.name}.lock")
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        log.warning("%s is in use by another process; left in place.", path)
-        return False
-    try:
-        trash = path.with_name(f".trash-{path.name}")
-        shutil.rmtree(trash, ignore_errors=True)
-        os.rename(path, trash)
-        shutil.rmtree(trash, ignore_errors=True)
-        return True
     finally:
         lock.release()

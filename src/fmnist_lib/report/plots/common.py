@@ -20,7 +20,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from ..style import FIGURE_DPI, FIGURE_WIDTH, RC, SMALL_PT, series_style, shown_width_px
+from .look import FIGURE_DPI, FIGURE_WIDTH, RC, SMALL_PT, series_style, shown_width_px
 
 
 class ReportFigure(Figure):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..style import FIGURE_WIDTH, SMALL_PT
+from .look import FIGURE_WIDTH, SMALL_PT
 from .common import check_length, check_tables, image_stack, line_style, new_figure, nonempty, show_image, styled
 
 CASES_PER_ROW = 2  # cam_grid: two cases side by side, each an image and its maps

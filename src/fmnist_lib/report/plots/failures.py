@@ -8,7 +8,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from ...data.fashion_mnist import CLASS_NAMES
-from ..style import FIGURE_WIDTH, SMALL_PT
+from .look import FIGURE_WIDTH, SMALL_PT
 from .common import check_columns, check_length, image_stack, new_figure, show_image, styled
 
 CASE_COLUMNS = ("label_name", "prediction_name", "confidence", "entropy")

@@ -10,7 +10,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..style import FIGURE_WIDTH, SMALL_PT
+from .look import FIGURE_WIDTH, SMALL_PT
 from .common import check_tables, image_stack, line_style, new_figure, nonempty, panel_grid, show_image, styled
 
 ERROR_COLUMNS = ("model", "corruption", "severity", "error")

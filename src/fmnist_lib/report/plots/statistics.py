@@ -7,7 +7,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from ..style import FIGURE_WIDTH, SMALL_PT
+from .look import FIGURE_WIDTH, SMALL_PT
 from .common import check_columns, check_length, image_stack, line_style, new_figure, show_image, styled
 
 RISK_COLUMNS = ("model", "signal", "coverage", "risk")

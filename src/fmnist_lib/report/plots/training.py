@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ...data.fashion_mnist import CLASS_NAMES
-from ..style import COLORS, FIGURE_WIDTH, SMALL_PT
+from .look import COLORS, FIGURE_WIDTH, SMALL_PT
 from .common import check_columns, check_length, image_stack, line_style, new_figure, show_image, styled
 
 CURVE_COLUMNS = ("epoch", "train_acc", "val_acc", "train_loss", "val_loss")
