@@ -73,7 +73,10 @@ def test_calibration_ranks_only_within_a_budget_and_says_before_and_after():
     budgets = {"Custom CNN": "15 epochs", "augmented": "15 epochs", "ResNet-18": "2 epochs"}
     claim = rc.calibration_claim(ece, budgets, {"Custom CNN": 2000, "augmented": 2000, "ResNet-18": 500})
     assert claim.verdict == SUPPORTED
-    assert "before temperature scaling is augmented's (0.90 %) and after it Custom CNN's (0.80 %)" in claim.sentence
+    assert "before temperature scaling is 0.90 %, by augmented, and after it 0.80 %, by Custom CNN" in claim.sentence
+    same = rc.calibration_claim({"a": (1.0, 0.5), "b (augmented)": (0.9, 0.4)}, {"a": "x", "b (augmented)": "x"},
+                                {"a": 10, "b (augmented)": 10})
+    assert "is 0.90 %, by b (augmented), and after it 0.40 %, by the same model" in same.sentence
     assert "ResNet-18 (2 epochs) alone at its budget" in claim.sentence
     alone = rc.calibration_claim({"a": (1, 1)}, {"a": "x"}, {"a": 10})
     assert alone.verdict == NOT_TESTABLE

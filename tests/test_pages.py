@@ -56,6 +56,7 @@ def test_explainability_claim_values():
     assert values["silhouette_verdict"] == "supported by these data"
     assert values["footwear_verdict"].startswith("not testable here")
     assert values["silhouette_excess"] == pytest.approx(5.0) and np.isnan(values["diffuse_area_rho"])
+    assert (values["silhouette_excess_text"], values["footwear_excess_text"]) == ("5.0 points above", "2.0 points below")
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,7 @@ def test_calibration_and_shift_values():
     values = robustness.calibration_values(Calibrated({}, table, {}, {"A": 300, "B": 300}), 10_000,
                                            {"A": "15 epochs", "B": "15 epochs"})
     assert values["calibration_verdict"] == "is not the best calibrated" and values["best_ece_model"] == "B"
-    assert "before temperature scaling is B's (2.00 %) and after it A's (1.00 %)" in values["calibration_text"]
+    assert "before temperature scaling is 2.00 %, by B, and after it 1.00 %, by A" in values["calibration_text"]
     assert (values["nll_lowered"], values["ece_lowered"], values["val_budget"]) == (1, 1, "A 300 and B 300")
     shift = pd.DataFrame({"model": [robustness.REFERENCE, "B"] * 2, "severity": [0, 0, 5, 5],
                           "accuracy": [0.9, 0.8, 0.5, 0.6], "ECE": [0.02, 0.03, 0.2, 0.1],

@@ -164,7 +164,7 @@ def calibration_claim(ece: Mapping[str, tuple[float, float]], budgets: Mapping[s
             continue
         same = "the same model" if before == after else f"{after}"
         parts.append(f"among the models at {budget} (test images: {counts}), the lowest ECE before temperature "
-                     f"scaling is {before}'s ({ece[before][0]:.2f} %) and after it {same}'s ({ece[after][1]:.2f} %)")
+                     f"scaling is {ece[before][0]:.2f} %, by {before}, and after it {ece[after][1]:.2f} %, by {same}")
     matched = max(len(models) for models in groups.values()) > 1
     return Claim("report.calibration", "which model is best calibrated", SUPPORTED if matched else NOT_TESTABLE,
                  "; ".join(parts)[0].upper() + "; ".join(parts)[1:] + ".",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...analysis.explain import claim_verdict
+from ..text import signed_amount
 
 
 def claim_values(claims: dict[str, dict], table: pd.DataFrame) -> dict:
@@ -17,7 +18,9 @@ def claim_values(claims: dict[str, dict], table: pd.DataFrame) -> dict:
     for name, result in claims.items():
         values |= {f"{name}_verdict": claim_verdict(result), f"{name}_n": result.get("n_errors", result.get("n")),
                    f"{name}_p": float(result["p_value"])}
-    return values | {"silhouette_excess": 100 * claims["silhouette"]["median_excess_errors"],
-                     "footwear_excess": 100 * claims["footwear"]["median_excess_errors"],
+    silhouette, footwear = (100 * claims[name]["median_excess_errors"] for name in ("silhouette", "footwear"))
+    return values | {"silhouette_excess": silhouette, "footwear_excess": footwear,
+                     "silhouette_excess_text": signed_amount(silhouette, "points"),  # "9.5 points below"
+                     "footwear_excess_text": signed_amount(footwear, "points"),
                      "diffuse_rho": claims["diffuse"]["rho"],
                      "diffuse_area_rho": claims["diffuse"].get("rho_entropy_object_area", float("nan"))}
