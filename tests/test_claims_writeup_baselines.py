@@ -56,6 +56,7 @@ def test_gap_claim_reads_the_last_epoch():
 def test_gap_opening_claim():
     opens_at_11 = history([90] * 10 + [95] * 5, [90] * 15)
     assert wb.gap_opens_claim(runset(histories=[opens_at_11])).verdict == REPRODUCED
+    assert wb.gap_opens_claim(runset(histories=[opens_at_11])).ours == "epoch 11"
     early = history([95] * 15, [90] * 15)  # open from epoch 1
     assert wb.gap_opens_claim(runset(histories=[early])).verdict == CONTRADICTED
     assert wb.gap_opens_claim(runset(accuracies=(93, 93), histories=[early, opens_at_11])).verdict == INCONCLUSIVE

@@ -78,6 +78,7 @@ def test_slower_convergence_and_the_gap():
     slow = curve([80, 86, 89, 92, 93], [87, 89, 91, 92, 94])
     fast = curve([85, 90, 92, 93, 93], [88, 90, 91, 92, 92.4])
     assert wa.slower_convergence_claim(runs(histories=[base]), runs(True, histories=[slow])).verdict == SUPPORTED
+    assert wa.slower_convergence_claim(runs(histories=[base]), runs(True, histories=[slow])).ours == "slower in 1 of 1 seed pair"
     assert wa.slower_convergence_claim(runs(histories=[base]), runs(True, histories=[fast])).verdict == NOT_SUPPORTED
     reverses = wa.generalisation_claim(runs(histories=[base]), runs(True, histories=[slow]))
     assert reverses.verdict == INCONCLUSIVE and "it reverses" in reverses.sentence  # +2.50 -> -1.00

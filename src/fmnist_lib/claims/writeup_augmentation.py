@@ -165,7 +165,8 @@ def slower_convergence_claim(baseline: RunSet | None, augmented: RunSet | None, 
                 f"{'below' if np.mean(first) < 0 else 'above'} ({rules.seeds_phrase(len(lower))}).")
     return Claim("writeup.slower_convergence", statement, verdict, sentence,
                  augmented.evidence("training accuracy per epoch of both arms", page="augmentation"),
-                 ours=f"{sum(lower)} of {len(lower)}", theirs="slower", source=SOURCE)
+                 ours=f"slower in {sum(lower)} of {len(lower)} seed pair{'s' if len(lower) > 1 else ''}",
+                 theirs="slower", source=SOURCE)
 
 
 def final_gap(runs: RunSet) -> float:

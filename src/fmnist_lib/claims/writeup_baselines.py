@@ -113,7 +113,8 @@ def gap_opens_claim(runs: RunSet | None) -> Claim:
                 f"{GAP_OPENS_AFTER} in {sum(near)} of {runs.n}.")
     return Claim("writeup.gap_opens", statement, verdict, sentence,
                  runs.evidence(f"first epoch with a lasting gap above {GAP_THRESHOLD:.0f} point"),
-                 ours=shown, theirs=f"about {GAP_OPENS_AFTER}", source=SOURCE_4, numbers={"epochs": epochs})
+                 ours=f"epoch {shown}", theirs=f"after about epoch {GAP_OPENS_AFTER}", source=SOURCE_4,
+                 numbers={"epochs": epochs})
 
 
 def stability_claim(runs: RunSet | None) -> Claim:
