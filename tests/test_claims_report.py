@@ -36,6 +36,11 @@ def test_two_epochs_cannot_show_overfitting():
     assert claim.verdict == NOT_SUPPORTED and "VGG-16 trained for fewer than 15 epochs" in claim.sentence
     assert rc.rising_loss_claim({"vgg16": rs("VGG-16")}, {"vgg16": True}).verdict == NOT_TESTABLE
     assert rc.rising_loss_claim({"c": rs("C", 15, 50_000)}, {"c": True}).verdict == SUPPORTED
+    assert claim.sentence.startswith("Custom CNN's validation loss does not rise by the end of training.")
+    two = {"a": rs("A", 15, 50_000), "b": rs("B", 15, 50_000)}
+    assert "rises by the end of training for A, not for B." in rc.rising_loss_claim(two, {"a": True}).sentence
+    assert "does not rise by the end of training for any of A and B." in rc.rising_loss_claim(two, {}).sentence
+    assert "rises by the end of training for all of A and B." in rc.rising_loss_claim(two, {"a": 1, "b": 1}).sentence
 
 
 def test_persistence_says_which_runs_it_counts():

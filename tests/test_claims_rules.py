@@ -93,6 +93,17 @@ def test_robustness_verdict_branches():
     better = rules.spread_summary({f"c{i}": 90.0 - i for i in range(10)})
     assert rules.robustness_verdict(better, 80, 95) == NOT_SUPPORTED
     assert rules.robustness_verdict(worse, 95, 120) == INCONCLUSIVE  # the interval reaches the reference
+    assert rules.sign_test(worse) == pytest.approx((1 / 1024, 1.0))
+
+
+def test_a_worse_mean_with_wins_on_half_the_corruptions_is_not_less_robust_across_the_board():
+    """The cpu build's case: the mean's interval and the median above 100 %, but 6 wins against 7 losses."""
+    split = rules.spread_summary({**{f"w{i}": 94.0 + i for i in range(6)}, **{f"l{i}": 104.0 + 3 * i for i in range(7)}})
+    assert split["median"] > 100 and split["carried_by"] == [] and len(split["wins"]) == 6
+    assert rules.sign_test(split)[0] == pytest.approx(0.5)  # P(7 or more losses of 13 by chance)
+    assert rules.robustness_verdict(split, 101.0, 112.0) == INCONCLUSIVE
+    mostly = rules.spread_summary({**{f"w{i}": 99.0 for i in range(2)}, **{f"l{i}": 110.0 + i for i in range(11)}})
+    assert rules.sign_test(mostly)[0] < 0.05 and rules.robustness_verdict(mostly, 104.0, 115.0) == SUPPORTED
 
 
 def test_claims_refuse_an_unknown_verdict_and_table_lists_them_in_order():
@@ -105,3 +116,8 @@ def test_claims_refuse_an_unknown_verdict_and_table_lists_them_in_order():
     assert list(table["key"]) == ["a", "b"] and table.loc[0, "write-up"] == "92.97 %"
     counts = verdict_counts(claims)
     assert counts[REPRODUCED] == 1 and counts[NOT_TESTABLE] == 1 and counts[SUPPORTED] == 0
+
+
+def test_signed_never_writes_a_negative_zero():
+    assert (rules.signed(-0.0002), rules.signed(0.0041), rules.signed(-0.0081)) == ("0.000", "+0.004", "-0.008")
+    assert rules.signed(-1.25, 1) == "-1.2" and rules.signed(0.04, 1) == "0.0"

@@ -73,8 +73,17 @@ def rising_loss_claim(runsets: Mapping[str, RunSet], rising: Mapping[str, bool],
     parts = []
     if long:
         rising_labels = [long[m].label for m in long if rising.get(m)]
-        parts.append(f"Validation loss rises by the end of training for {rules.join_names(rising_labels)} of "
-                     f"{rules.join_names([r.label for r in long.values()])}.")
+        steady_labels = [long[m].label for m in long if not rising.get(m)]
+        if len(long) == 1:
+            parts.append(f"{(rising_labels or steady_labels)[0]}'s validation loss "
+                         f"{'rises' if rising_labels else 'does not rise'} by the end of training.")
+        elif not rising_labels or not steady_labels:
+            verb, which = ("rises", "all") if rising_labels else ("does not rise", "any")
+            parts.append(f"Validation loss {verb} by the end of training for {which} of "
+                         f"{rules.join_names(rising_labels or steady_labels)}.")
+        else:
+            parts.append(f"Validation loss rises by the end of training for {rules.join_names(rising_labels)}, "
+                         f"not for {rules.join_names(steady_labels)}.")
     if short:
         parts.append(f"{rules.join_names(short)} trained for fewer than {TREND_EPOCHS} epochs here; their histories cannot "
                      "show whether they overfit over the write-up's budget.")
@@ -136,8 +145,11 @@ def robustness_claim(ce: Mapping[str, float], low: float, high: float, model: st
                 f"{len(summary['wins'])} of {summary['n']} corruptions and worse on {losses}")
     if summary["carried_by"]:
         sentence += f"; without {' and '.join(summary['carried_by'])} the mean would fall on the other side of 100 %"
-    sentence += {SUPPORTED: ": it is less robust across the board.", NOT_SUPPORTED: ": it is more robust across the board.",
-                 INCONCLUSIVE: ": no overall verdict either way."}[verdict]
+    worse_p, better_p = rules.sign_test(summary)
+    sign = f"a sign test over the {summary['n']} corruptions gives p = {min(worse_p, better_p):.2g}"
+    sentence += {SUPPORTED: f" ({sign}): it is less robust across the board.",
+                 NOT_SUPPORTED: f" ({sign}): it is more robust across the board.",
+                 INCONCLUSIVE: f" ({sign}): no overall verdict either way."}[verdict]
     return Claim("report.unseen_robustness", f"{model} is less robust than {reference} to unseen corruptions", verdict,
                  sentence, Evidence(runs=f"{model} and {reference}", method="CE per corruption, bootstrap interval of "
                                     "the mean", page=page, images=n_images), ours=f"{summary['mean']:.1f} %",
@@ -179,7 +191,8 @@ def detector_claim(differences: Mapping[str, tuple[float, float, float]], page: 
     better = [m for m, (_, low, _) in differences.items() if low > 0]
     worse = [m for m, (_, _, high) in differences.items() if high < 0]
     same = [m for m in differences if m not in better and m not in worse]
-    parts = [f"{m}: {mean:+.3f} ({low:+.3f} to {high:+.3f})" for m, (mean, low, high) in differences.items()]
+    parts = [f"{m}: {rules.signed(mean)} ({rules.signed(low)} to {rules.signed(high)})"
+             for m, (mean, low, high) in differences.items()]
     verdict = SUPPORTED if len(better) == len(differences) else NOT_SUPPORTED if worse and not better else INCONCLUSIVE
     summary = (f"entropy is better for {', '.join(better) or 'no model'}, worse for {', '.join(worse) or 'no model'}, "
                f"and indistinguishable (interval includes zero) for {', '.join(same) or 'no model'}")

@@ -148,6 +148,12 @@ def budgets_sentence(budgets: Mapping[str, str]) -> str:
     return "; ".join(f"{', '.join(models)}: {budget}" for budget, models in groups.items())
 
 
+def signed(value: float, digits: int = 3) -> str:
+    """A difference with its sign ('+0.004', '-0.008'), and '0.000' for what rounds to zero, never '-0.000'."""
+    text = f"{value:+.{digits}f}"
+    return text[1:] if float(text) == 0 else text
+
+
 def spread_summary(values: Mapping[str, float], reference: float = 100.0) -> dict:
     """A mean over conditions with what it hides: median, wins (below `reference`), and what carries the mean.
 
@@ -169,13 +175,24 @@ def spread_summary(values: Mapping[str, float], reference: float = 100.0) -> dic
     return {"mean": mean, "median": median, "wins": wins, "n": len(names), "carried_by": carried_by}
 
 
-def robustness_verdict(summary: dict, low: float, high: float, reference: float = 100.0) -> str:
-    """'Less robust' (claimed: above the reference) needs the interval above it, the median above it and
-    fewer wins than losses; the opposite needs all three the other way; anything else is inconclusive."""
-    losses = summary["n"] - len(summary["wins"])
-    if low > reference and summary["median"] > reference and len(summary["wins"]) < losses \
-            and not summary["carried_by"]:
+def sign_test(summary: dict) -> tuple[float, float]:
+    """One-sided sign-test p-values over the conditions of `spread_summary`: (more losses than chance would give,
+    more wins than chance would give). Ties at the reference count as losses."""
+    n, wins = summary["n"], len(summary["wins"])
+    if n == 0:
+        return 1.0, 1.0
+    return (float(stats.binomtest(n - wins, n, 0.5, alternative="greater").pvalue),
+            float(stats.binomtest(wins, n, 0.5, alternative="greater").pvalue))
+
+
+def robustness_verdict(summary: dict, low: float, high: float, reference: float = 100.0, alpha: float = 0.05) -> str:
+    """'Less robust' (claimed: above the reference) needs the interval above it, the median above it, no one or
+    two conditions carrying the mean, and losses on significantly more conditions than wins (`sign_test`): a
+    model that wins on 6 of 13 is not less robust across the board, whatever its mean. The opposite needs all
+    of it the other way; anything else is inconclusive."""
+    worse_p, better_p = sign_test(summary)
+    if low > reference and summary["median"] > reference and worse_p < alpha and not summary["carried_by"]:
         return SUPPORTED
-    if high < reference and summary["median"] < reference and len(summary["wins"]) > losses:
+    if high < reference and summary["median"] < reference and better_p < alpha and not summary["carried_by"]:
         return NOT_SUPPORTED
     return INCONCLUSIVE
