@@ -65,6 +65,7 @@ def test_gap_opening_claim():
 def test_stability_claim():
     steady = history([95] * 15, [93.0 + 0.01 * i for i in range(15)])
     assert wb.stability_claim(runset(histories=[steady])).verdict == SUPPORTED
+    assert wb.stability_claim(runset(histories=[steady])).ours.startswith("largest fall ")
     collapse = history([95] * 15, [93] * 10 + [90] * 5)
     assert wb.stability_claim(runset(histories=[collapse])).verdict == NOT_SUPPORTED
 
