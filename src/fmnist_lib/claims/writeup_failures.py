@@ -7,41 +7,22 @@ is reproduced when our run makes the same confusion among its most extreme error
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
+from ..analysis.persistence import SHOWCASE_CASES
+from ..analysis.persistence import ShowcaseCase as Case
 from . import rules
 from .evidence import RunSet, not_at_protocol
 from .verdicts import (CONTRADICTED, NOT_SUPPORTED, NOT_TESTABLE, REPRODUCED, SUPPORTED, Claim, Evidence)
 
+CASES = SHOWCASE_CASES  # §5: the write-up's four cases, kept once (with its numbers) in analysis/persistence.py
 ERRORS = 703  # §5: misclassified test images of 10,000
 TOP = 10  # a case is "among the extremes" when it ranks in the run's TOP errors of its kind
 CONFIDENT, UNCERTAIN_ENTROPY = 0.9, 1.0  # what counts as a confident error, or an uncertain one (nats)
 UPPER_BODY = (0, 2, 4, 6)  # T-shirt/top, Pullover, Coat, Shirt
 FOOTWEAR = (5, 7, 9)  # Sandal, Sneaker, Ankle boot
 SYSTEMATIC_SHARE = 0.5  # "particularly among" these groups: at least half of all errors fall within them
-
-
-@dataclass(frozen=True)
-class Case:
-    """A failure the write-up showed (§5): a confusion, whether it was confident or uncertain, its numbers."""
-
-    name: str
-    label: int
-    predicted: int
-    kind: str  # "confident" or "uncertain"
-    confidence: float
-    entropy: float
-
-
-CASES = (
-    Case("Pullover → Trouser", 2, 1, "confident", 0.9900, 0.0652),
-    Case("Bag → Dress", 8, 3, "uncertain", 0.1954, 2.0499),
-    Case("Sneaker → Ankle boot", 7, 9, "confident", 0.9986, 0.0108),
-    Case("Coat → Pullover", 4, 2, "confident", 0.9898, 0.0648),
-)
 
 
 def errors_claim(runs: RunSet | None) -> Claim:
@@ -77,9 +58,9 @@ def case_instance(case: Case, errors: pd.DataFrame) -> int | None:
 
 def case_claim(case: Case, errors: pd.DataFrame | None, runs: RunSet | None, weights: str = "final") -> Claim:
     """One showcased case looked for in our protocol run's errors (an `analysis.failures.error_table`, errors only)."""
-    statement = (f"case: {case.name} is a{'n uncertain' if case.kind == 'uncertain' else ' confident'} error "
-                 f"({case.confidence:.2%} confidence, entropy {case.entropy:.4f})")
-    theirs = f"{case.confidence:.2%}, H = {case.entropy:.4f}"
+    statement = (f"case: {case.case} is a{'n uncertain' if case.kind == 'uncertain' else ' confident'} error "
+                 f"({case.writeup_confidence:.2%} confidence, entropy {case.writeup_entropy:.4f})")
+    theirs = f"{case.writeup_confidence:.2%}, H = {case.writeup_entropy:.4f}"
     key = f"writeup.case.{case.label}-{case.predicted}"
     if errors is None or runs is None or not runs.at_protocol:
         return Claim(key, statement, NOT_TESTABLE, not_at_protocol(runs, "the custom CNN"),
@@ -90,8 +71,8 @@ def case_claim(case: Case, errors: pd.DataFrame | None, runs: RunSet | None, wei
     evidence = runs.evidence(f"its errors ({weights} weights) ranked by {'confidence' if case.kind == 'confident' else 'entropy'}",
                              page="failures")
     if same.empty:
-        return Claim(key, statement, CONTRADICTED, f"Our run never takes a {case.name.split(' → ')[0]} for a "
-                     f"{case.name.split(' → ')[1]} {rules.seeds_phrase(runs.n)}.", evidence, ours="no such error",
+        return Claim(key, statement, CONTRADICTED, f"Our run never takes a {case.case.split(' → ')[0]} for a "
+                     f"{case.case.split(' → ')[1]} {rules.seeds_phrase(runs.n)}.", evidence, ours="no such error",
                      theirs=theirs, source="write-up §5")
     best = case_instance(case, errors)
     row, rank = same.loc[best], int(ranks[best])

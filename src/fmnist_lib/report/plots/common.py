@@ -100,6 +100,29 @@ def panel_grid(fig: Figure, n: int, columns: int, **kwargs) -> np.ndarray:
     return axes[:n]
 
 
+def panel_columns(n: int) -> int:
+    """Per-model panels: side by side up to three, else in rows of two (for four) or three."""
+    return n if n <= 3 else (2 if n == 4 else 3)
+
+
+def model_panels(n: int, row_height: float, extra: float = 0.5, **kwargs) -> tuple[Figure, np.ndarray, int]:
+    """A figure of `n` per-model panels (`panel_columns` to a row): (figure, flat axes, columns)."""
+    columns = panel_columns(n)
+    fig = new_figure(height=row_height * -(-n // columns) + extra)
+    return fig, panel_grid(fig, n, columns, **kwargs), columns
+
+
+def label_panels(fig: Figure, axes: np.ndarray, columns: int, ylabel: str, xlabel: str, ncols: int,
+                 **legend) -> Figure:
+    """The y label on each row's first panel, one x label for all, and one legend above the panels."""
+    for ax in axes[::columns]:
+        ax.set_ylabel(ylabel)
+    fig.supxlabel(xlabel, fontsize=SMALL_PT + 1)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=ncols, frameon=False,
+               **legend)
+    return fig
+
+
 def nonempty(frame: pd.DataFrame, columns, what: str) -> None:
     check_columns(frame, columns, what)
     if frame.empty:

@@ -9,7 +9,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .look import FIGURE_WIDTH, SMALL_PT
-from .common import check_length, check_tables, image_stack, line_style, new_figure, nonempty, show_image, styled
+from .common import (check_length, check_tables, image_stack, label_panels, line_style, model_panels, new_figure,
+                     nonempty, show_image, styled)
 
 CASES_PER_ROW = 2  # cam_grid: two cases side by side, each an image and its maps
 
@@ -61,21 +62,11 @@ def cam_grid(images, cam_sets: dict[str, np.ndarray], titles=None, alpha: float 
     return fig
 
 
-def _panel_columns(n: int) -> int:
-    """Per-model panels: side by side up to two, else in rows of two (three for three or more than four)."""
-    return n if n <= 2 else (2 if n == 4 else 3)
-
-
 @styled
 def randomisation_curves(tables: dict[str, pd.DataFrame], floors: dict[str, float] | None = None) -> Figure:
     """Per model: median rank correlation with the original maps (IQR shaded) as layers are randomised top-down."""
     check_tables(tables, RANDOMISATION_COLUMNS, "randomisation table")
-    columns = _panel_columns(len(tables))
-    rows = -(-len(tables) // columns)
-    fig = new_figure(height=3.1 * rows + 0.3)
-    axes = fig.subplots(rows, columns, squeeze=False, sharey=True).ravel()
-    for ax in axes[len(tables):]:
-        ax.set_axis_off()
+    fig, axes, columns = model_panels(len(tables), 3.1, 0.3, sharey=True)
     look = line_style(0)
     for ax, (name, table) in zip(axes, tables.items()):
         ax.fill_between(table.step, table.q25, table.q75, color=look["color"], alpha=0.2, label="interquartile range")
@@ -84,11 +75,7 @@ def randomisation_curves(tables: dict[str, pd.DataFrame], floors: dict[str, floa
             ax.axhline(floors[name], color="black", linestyle="--", linewidth=1.2, label="different images")
         ax.set_xticks(table.step, table.randomised, rotation=50, ha="right", fontsize=SMALL_PT)
         ax.set(title=name, ylim=(-0.6, 1.05))
-    for ax in axes[::columns]:
-        ax.set_ylabel("Spearman ρ with the original maps")
-    fig.supxlabel("re-initialised down to", fontsize=SMALL_PT + 1)
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=3, frameon=False)
-    return fig
+    return label_panels(fig, axes, columns, "Spearman ρ with the original maps", "re-initialised down to", ncols=3)
 
 
 @styled
@@ -116,18 +103,9 @@ def deletion_curves(curves: dict[str, pd.DataFrame]) -> Figure:
         raise ValueError("curves is empty: expected {model: deletion table}.")
     for name, table in curves.items():
         nonempty(table, DELETION_COLUMNS, f"deletion table {name!r}")
-    columns = _panel_columns(len(curves))
-    rows = -(-len(curves) // columns)
-    fig = new_figure(height=2.5 * rows + 0.5)
-    axes = fig.subplots(rows, columns, squeeze=False, sharey=True).ravel()
-    for ax in axes[len(curves):]:
-        ax.set_axis_off()
+    fig, axes, columns = model_panels(len(curves), 2.5, 0.5, sharey=True)
     for ax, (name, table) in zip(axes, curves.items()):
         for index, (method, rows_) in enumerate(table.groupby("method", sort=False)):
             ax.plot(100 * rows_.fraction, 100 * rows_.probability, label=method, **line_style(index))
         ax.set(title=name, ylim=(0, 100))
-    for ax in axes[::columns]:
-        ax.set_ylabel("probability of the class (%)")
-    fig.supxlabel("pixels removed (%)", fontsize=SMALL_PT + 1)
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=4, frameon=False)
-    return fig
+    return label_panels(fig, axes, columns, "probability of the class (%)", "pixels removed (%)", ncols=4)

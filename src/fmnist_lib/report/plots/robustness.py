@@ -11,7 +11,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .look import FIGURE_WIDTH, SMALL_PT
-from .common import check_tables, image_stack, line_style, new_figure, nonempty, panel_grid, show_image, styled
+from .common import (check_tables, image_stack, label_panels, line_style, model_panels, new_figure, nonempty,
+                     panel_grid, show_image, styled)
 
 ERROR_COLUMNS = ("model", "corruption", "severity", "error")
 RELIABILITY_COLUMNS = ("lower", "upper", "confidence", "accuracy", "count")
@@ -92,10 +93,6 @@ def corruption_grid(grid, names, severities) -> Figure:
     return fig
 
 
-def _panel_columns(n: int) -> int:
-    return n if n <= 3 else (2 if n == 4 else 3)
-
-
 @styled
 def reliability_diagrams(tables: dict[str, pd.DataFrame], ece: dict[str, float] | None = None) -> Figure:
     """Per model: accuracy per confidence bin as bars against the diagonal of perfect calibration.
@@ -103,10 +100,7 @@ def reliability_diagrams(tables: dict[str, pd.DataFrame], ece: dict[str, float] 
     Bars below the diagonal mean over-confidence. `tables` are `calibration.reliability_table`s.
     """
     check_tables(tables, RELIABILITY_COLUMNS, "reliability table")
-    columns = _panel_columns(len(tables))
-    rows = -(-len(tables) // columns)
-    fig = new_figure(height=2.35 * rows + 0.45)
-    axes = panel_grid(fig, len(tables), columns, sharey=True)
+    fig, axes, columns = model_panels(len(tables), 2.35, 0.45, sharey=True)
     for ax, (name, table) in zip(axes, tables.items()):
         filled = table[table["count"] > 0]
         width = (table.upper - table.lower).to_numpy()[0]
@@ -117,11 +111,7 @@ def reliability_diagrams(tables: dict[str, pd.DataFrame], ece: dict[str, float] 
         ax.plot([0, 1], [0, 100], "k--", linewidth=1, label="perfect calibration")
         title = name if ece is None or name not in ece else f"{name}, ECE {100 * ece[name]:.2f} %"
         ax.set(title=title, xlim=(0, 1), ylim=(0, 100))
-    for ax in axes[::columns]:
-        ax.set_ylabel("accuracy (%)")
-    fig.supxlabel("confidence", fontsize=SMALL_PT + 1)
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=3, frameon=False)
-    return fig
+    return label_panels(fig, axes, columns, "accuracy (%)", "confidence", ncols=3)
 
 
 @styled

@@ -8,7 +8,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from .look import FIGURE_WIDTH, SMALL_PT
-from .common import check_columns, check_length, image_stack, line_style, new_figure, show_image, styled
+from .common import (check_columns, check_length, image_stack, label_panels, line_style, model_panels, new_figure,
+                     show_image, styled)
 
 RISK_COLUMNS = ("model", "signal", "coverage", "risk")
 
@@ -82,12 +83,7 @@ def risk_coverage_plot(curves: pd.DataFrame, max_points: int = 300) -> Figure:
     if max_points < 2:
         raise ValueError(f"max_points must be at least 2, got {max_points}.")
     models = list(dict.fromkeys(curves["model"]))
-    columns = len(models) if len(models) <= 2 else (2 if len(models) == 4 else 3)
-    rows_of_panels = -(-len(models) // columns)
-    fig = new_figure(height=2.4 * rows_of_panels + 0.5)
-    axes = fig.subplots(rows_of_panels, columns, squeeze=False).ravel()  # each model its own risk scale
-    for ax in axes[len(models):]:
-        ax.set_axis_off()
+    fig, axes, columns = model_panels(len(models), 2.4, 0.5)  # each model its own risk scale
     for ax, model in zip(axes, models):
         for index, (signal, rows) in enumerate(curves[curves["model"] == model].groupby("signal", sort=False)):
             rows = _thinned(rows.sort_values("coverage"), max_points)
@@ -95,12 +91,8 @@ def risk_coverage_plot(curves: pd.DataFrame, max_points: int = 300) -> Figure:
                     **line_style(index, marker=None))
         ax.set(title=model, xlim=(0, 100))
         ax.set_ylim(bottom=0)
-    for ax in axes[::columns]:
-        ax.set_ylabel("error among kept (%)")
-    fig.supxlabel("coverage: test images kept (%)", fontsize=SMALL_PT + 1)
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=4, frameon=False,
-               title="kept first by")
-    return fig
+    return label_panels(fig, axes, columns, "error among kept (%)", "coverage: test images kept (%)", ncols=4,
+                        title="kept first by")
 
 
 @styled
