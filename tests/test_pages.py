@@ -190,3 +190,23 @@ def test_claims_summary_counts_verdicts_and_fills_the_glance_rows():
     assert values["capacity_ours"] == values["capacity_theirs"] == "—"  # an empty cell reads as a dash, never blank
     with pytest.raises(KeyError):  # a ledger without a glance row's claim is a bug, not a blank row
         claims_page.summary_values(claims[1:])
+
+
+def test_claims_case_figure_titles_each_case_found_with_its_verdict(fmnist):
+    """The write-up's cases as a run makes them: here one sneaker taken, confidently, for an ankle boot."""
+    import matplotlib.text
+
+    from fmnist_lib.claims.verdicts import Claim, Evidence
+    from fmnist_lib.report.pages import claims as claims_page
+    from fmnist_lib.training.models import build_model
+
+    labels = torch.tensor([0, 1, 2, 7, 4, 5])
+    logits = torch.nn.functional.one_hot(labels, 10).float() * 8
+    logits[3] = torch.nn.functional.one_hot(torch.tensor(9), 10).float() * 8  # test image 3: Sneaker -> Ankle boot
+    torch.manual_seed(0)
+    model = build_model("custom_cnn").eval()
+    run = SimpleNamespace(predictions=lambda weights: (logits, labels), load_model=lambda weights, device: model)
+    verdict = [Claim("writeup.case.7-9", "case", "reproduced", "", Evidence(runs="r", method="m"))]
+    fig = claims_page.case_figure(verdict, run, fmnist, "final", "cpu")
+    texts = [text.get_text() for text in fig.findobj(matplotlib.text.Text)]
+    assert any("#3: Sneaker → Ankle boot" in text and "reproduced" in text for text in texts), texts
