@@ -109,7 +109,7 @@ def reliability_diagrams(tables: dict[str, pd.DataFrame], ece: dict[str, float] 
         ax.bar(filled.lower, 100 * (filled.confidence - filled.accuracy), bottom=100 * filled.accuracy, width=width,
                align="edge", fill=False, hatch="////", edgecolor="#D55E00", linewidth=0, label="gap to confidence")
         ax.plot([0, 1], [0, 100], "k--", linewidth=1, label="perfect calibration")
-        title = name if ece is None or name not in ece else f"{name}, ECE {100 * ece[name]:.2f} %"
+        title = name if ece is None or name not in ece else f"{name}\nECE {100 * ece[name]:.2f} %"
         ax.set(title=title, xlim=(0, 1), ylim=(0, 100))
     return label_panels(fig, axes, columns, "accuracy (%)", "confidence", ncols=3)
 
