@@ -1,6 +1,7 @@
 """The section registry is the one source of the reading order: the TOC, the intro's reading list, the notebook
 files, their titles, parameters and glue prefixes must all agree with it."""
 
+import ast
 import re
 
 import nbformat
@@ -101,3 +102,29 @@ def test_runs_flatten_in_order_and_parameters_are_checked():
     assert get_section("conclusion").configs({"profile": "smoke"}) == []
     with pytest.raises(ConfigError, match="Section conclusion has no parameter 'models'"):
         get_section("conclusion").check({"profile": "smoke", "models": ["vgg16"]})
+
+
+def branches(source: str) -> list[str]:
+    """The choices a code cell makes: `if` statements, `match`, and conditional expressions other than
+    "this value, or None when there is nothing to show". Verdicts and sentences are chosen in the library."""
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    found = []
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, (ast.If, ast.Match)):
+            found.append(ast.unparse(node).splitlines()[0])
+        elif isinstance(node, ast.IfExp) and not (isinstance(node.orelse, ast.Constant) and node.orelse.value is None):
+            found.append(ast.unparse(node))
+    return found
+
+
+def test_the_branch_finder_sees_a_verdict_chosen_in_a_cell():
+    assert branches('if p < 0.05:\n    text = "supported"\nelse:\n    text = "not supported"') == ["if p < 0.05:"]
+    assert branches('word = "worse" if delta < 0 else "better"') == ["'worse' if delta < 0 else 'better'"]
+    assert branches("%matplotlib inline\ntable = style.table(pairs) if pairs is not None else None") == []
+
+
+def test_notebooks_choose_no_verdict_or_sentence():
+    for section in SECTIONS:
+        for index, cell in enumerate(notebook(section).cells):
+            if cell.cell_type == "code":
+                assert branches(cell.source) == [], (section.notebook, index)
