@@ -8,7 +8,7 @@ from fmnist_lib.analysis.label_audit import fold_configs
 from fmnist_lib.errors import ConfigError
 from fmnist_lib.report.profiles import (
     PROFILES, STUDY_MODEL, audit_configs, augmentation_configs, baseline_configs, get_profile, headline_seed_configs,
-    persistence_configs, profile_seeds, seeds_at_headline_budget, study_configs,
+    matched_configs, persistence_configs, profile_seeds, seeds_at_headline_budget, study_configs,
 )
 from fmnist_lib.report.sections import get_section
 from fmnist_lib.runs.cache import run_key
@@ -103,6 +103,7 @@ def test_statistics_section_lists_every_run_it_reads(profile):
     read = [c for arm in study_configs(profile).values() for c in arm]
     read += [c for m in models if m in get_profile(profile).seed_models for c in headline_seed_configs(profile, m)]
     read += list(baseline_configs(profile, models).values()) + audit_configs(profile)
+    read += list(matched_configs(profile, models).values())  # the model pairs are tested at one budget
     assert listed == {run_key(c) for c in read}
     failures = {run_key(c) for c in get_section("failures").configs(
         {"profile": profile, "model": STUDY_MODEL, "seed": 56, "device": "auto"})}
