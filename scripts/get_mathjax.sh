@@ -4,8 +4,13 @@
 set -eu
 target=book/_vendor/mathjax
 [ -f "$target/tex-mml-chtml.js" ] && exit 0
+if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's npm to vendor MathJax ..."
+    apt-get install -y -qq --no-install-recommends npm >/dev/null 2>&1 ||
+        { apt-get update -qq && apt-get install -y -qq --no-install-recommends npm >/dev/null; } || true
+fi
 if ! command -v npm >/dev/null 2>&1; then
-    echo "npm is needed once to vendor MathJax (apt-get install npm, or any Node.js)." >&2
+    echo "npm is needed once to vendor MathJax (apt-get install npm, or any Node.js), then run make again." >&2
     exit 1
 fi
 work=$(mktemp -d)

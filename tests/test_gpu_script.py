@@ -1,8 +1,8 @@
 """The GPU run's script and its wheel list (scripts/gpu/), rehearsed on the CPU.
 
 The run on a GPU machine happens once, unattended, on a machine without internet: whatever it lacks
-or gets wrong costs the whole run. So the wheel list is checked against this environment's own
-report stack, and the script is rehearsed end to end on the smoke profile here.
+or gets wrong costs the whole run. So the wheel list is worked out from requirements.lock alone, and the
+script is rehearsed end to end on the smoke profile here.
 """
 
 from __future__ import annotations
@@ -26,32 +26,34 @@ def _bundle_module():
     return module
 
 
-def test_wheel_list_is_exactly_what_the_gpu_machine_lacks():
-    """Every package of the report's stack that the machine lacks travels, at the version tested here; nothing else."""
+def test_wheel_list_is_the_locked_report_stack_less_what_the_gpu_machine_has():
+    """The wheels that travel are the lock's versions of the report's stack, less preinstalled and left-out packages."""
     bundle = _bundle_module()
-    stack = bundle.report_stack()
     wheels = dict(requirement.split("==") for requirement in bundle.requirements())
-    wheels = {bundle.normalize(name): version for name, version in wheels.items()}
-    assert {name: version for name, version in stack.items() if name not in wheels} == {}, \
-        "add these to scripts/gpu/wheels.txt (or to LEFT_OUT in bundle.py, saying why)"
-    assert {name: version for name, version in wheels.items() if name not in stack} == {}, \
-        "scripts/gpu/wheels.txt lists packages the report does not need"
-    assert wheels == stack, "scripts/gpu/wheels.txt pins other versions than this environment runs"
+    pins = bundle._lockfile().read_lock()
+    assert wheels == {name: pins[name].version for name in wheels}, "every wheel at the lock's version"
+    assert {"papermill", "jupyter-book", "grad-cam", "cleanlab", "distributed", "ipykernel", "myst-nb"} <= set(wheels)
+    assert not {"torch", "torchvision", "numpy", "pandas"} & set(wheels)  # preinstalled there
+    assert not set(bundle.LEFT_OUT) & set(wheels)
+    assert not {"pytest", "pypdf", "iniconfig"} & set(wheels)  # the test extra stays at home
 
 
-def test_the_report_stack_keeps_torch_and_the_left_out_packages_at_home():
+def test_left_out_packages_are_not_followed():
+    """bokeh is left out, so what only bokeh needs (xyzservices) does not travel either."""
     bundle = _bundle_module()
-    stack = bundle.report_stack()
-    assert {"papermill", "jupyter-book", "grad-cam", "cleanlab", "distributed"} <= set(stack)
-    assert not {"torch", "torchvision", "numpy", "pandas"} & set(stack)  # preinstalled there
-    assert not set(bundle.LEFT_OUT) & set(stack)
+    pins = bundle._lockfile().read_lock()
+    assert pins["xyzservices"].needed_by <= {"bokeh"}
+    assert "xyzservices" not in bundle.report_stack()
 
 
-def test_preinstalled_requirements_pin_this_environment():
-    requirements = _bundle_module().preinstalled_requirements()
+def test_preinstalled_requirements_pin_the_lock():
+    bundle = _bundle_module()
+    requirements = bundle.preinstalled_requirements()
     names = [line.split("==")[0] for line in requirements]
-    assert "torch" in names and "papermill" not in names
+    assert "torch" in names and "papermill" not in names and "pytest" not in names
     assert len(names) == len(set(names))  # one line per package, however its metadata spells it
+    pins = bundle._lockfile().read_lock()
+    assert all(pins[name].version == version for name, version in (line.split("==") for line in requirements))
 
 
 @pytest.mark.slow

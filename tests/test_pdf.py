@@ -11,6 +11,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
+import pypdf
 import pytest
 
 from fmnist_lib.errors import FmnistError
@@ -18,7 +19,6 @@ from fmnist_lib.report import pdf as report_pdf
 from fmnist_lib.report.execute import project_root
 from fmnist_lib.report.pdf import build_pdf, print_pdf, toc_files
 
-pypdf = pytest.importorskip("pypdf")
 CHROMIUM = shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make browser)")
 RAW_TEX = re.compile(r"\\[()\[\]]|\$\$|\\(frac|sum|alpha|mathrm|partial)\b")

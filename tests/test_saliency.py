@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-pytest.importorskip("pytorch_grad_cam")
+import pytorch_grad_cam  # noqa: F401  (the report extra: installed from the lock)
 
 from pytorch_grad_cam.metrics.perturbation_confidence import (  # noqa: E402
     RemoveLeastRelevantFirst, RemoveMostRelevantFirst,

@@ -5,7 +5,9 @@ scientific stack preinstalled) has no internet and lacks the report's execution 
 (papermill, ipykernel, Jupyter Book, grad-cam, cleanlab, Dask) and the dataset. Everything that
 travels there, repository included, must stay under 64 MiB, so:
 
-- the wheels of `wheels.txt` are fetched for the target Python (grad-cam exists only as an sdist:
+- the wheels of the report's stack, less what the machine has preinstalled (`preinstalled.txt`) and a few
+  packages the report never imports (`LEFT_OUT`), at the versions of `requirements.lock`, are fetched for
+  the target Python (grad-cam exists only as an sdist:
   its wheel is built here) and re-compressed with LZMA inside the zip (pip reads that like any
   wheel; file hashes in RECORD are of the uncompressed files, so they still match), about 30 MB;
 - the four IDX files are stored xz-compressed (about 26 MB); `full_report.sh` decompresses them and
@@ -19,9 +21,10 @@ Needs the package registry (pip) once; the result is ignored by git and is `carr
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
+import importlib.util
 import lzma
-import re
 import shutil
 import subprocess
 import sys
@@ -30,7 +33,6 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-WHEELS = Path(__file__).with_name("wheels.txt")
 PREINSTALLED = Path(__file__).with_name("preinstalled.txt")
 # Needed by the report's packages but not by the report: left behind to stay under 64 MiB.
 LEFT_OUT = {
@@ -50,66 +52,59 @@ PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_26_x
 TRAVEL_LIMIT = 64 * 2 ** 20  # bytes: repository + carried paths, per call of the device tool
 
 
-def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def listed(path: Path) -> list[str]:
     lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
     return [line for line in lines if line]
 
 
-def report_stack(project: str = "fmnist_lib", extras: tuple[str, ...] = ("report",)) -> dict[str, str]:
-    """{name: installed version} of every distribution the project and its `extras` need, in this environment.
+@functools.lru_cache(maxsize=1)
+def _lockfile():
+    """scripts/lockfile.py, the reader of requirements.lock (a script, not part of the library)."""
+    spec = importlib.util.spec_from_file_location("lockfile", ROOT / "scripts" / "lockfile.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks itself up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def normalize(name: str) -> str:
+    return _lockfile().normalize(name)
+
+
+def _preinstalled() -> set[str]:
+    return {normalize(name) for name in listed(PREINSTALLED)}
+
+
+def report_stack(extras: tuple[str, ...] = ("report",)) -> dict[str, str]:
+    """{name: locked version} of every distribution the project and its `extras` need, by requirements.lock.
 
     Follows requirements through what would travel only: a preinstalled package's own needs are the
     machine's business, and LEFT_OUT packages are not followed either.
     """
-    from importlib import metadata
-
-    from packaging.requirements import Requirement
-
-    preinstalled = {normalize(name) for name in listed(PREINSTALLED)}
-    found, todo = {}, [(project, extras)]
-    while todo:
-        name, wanted_extras = todo.pop()
-        for text in metadata.requires(name) or []:
-            requirement = Requirement(text)
-            environments = [{"extra": extra} for extra in wanted_extras] or [{"extra": ""}]
-            if requirement.marker and not any(requirement.marker.evaluate(env) for env in environments):
-                continue
-            key = normalize(requirement.name)
-            if key in found or key in preinstalled or key in LEFT_OUT:
-                continue
-            found[key] = metadata.version(requirement.name)
-            todo.append((requirement.name, tuple(requirement.extras)))
-    return dict(sorted(found.items()))
+    lockfile = _lockfile()
+    pins = lockfile.read_lock()
+    home = _preinstalled() | set(LEFT_OUT)
+    needed = lockfile.closure(pins, lockfile.project_requirements(extras), stop=home)
+    return {name: pins[name].version for name in sorted(needed - home)}
 
 
 def requirements() -> list[str]:
-    return listed(WHEELS)
+    """The wheels that travel, pinned as in the lock: the report's stack less what the machine has."""
+    return [f"{name}=={version}" for name, version in report_stack().items()]
 
 
 def preinstalled_requirements() -> list[str]:
-    """The report's needs that the GPU machine has preinstalled, pinned to this environment's versions.
+    """The report's needs that the GPU machine has preinstalled, pinned to the lock's versions.
 
-    Only the direct needs of the report's packages and of the packages that travel: enough for a venv
-    that stands in for the machine's Python in a rehearsal (torch brings its own needs).
+    Only the direct needs of the project (core and `report` extra) and of the packages that travel: enough
+    for a venv that stands in for the machine's Python in a rehearsal (torch brings its own needs).
     """
-    from importlib import metadata
-
-    from packaging.requirements import Requirement
-
-    preinstalled = {normalize(name) for name in listed(PREINSTALLED)}
-    names = {"fmnist_lib", *report_stack()}
-    needed = {}
-    for name in names:
-        for text in metadata.requires(name) or []:
-            requirement = Requirement(text)
-            if requirement.marker and not requirement.marker.evaluate({"extra": "report"}):
-                continue
-            if normalize(requirement.name) in preinstalled:
-                needed[normalize(requirement.name)] = metadata.version(requirement.name)
+    lockfile = _lockfile()
+    pins = lockfile.read_lock()
+    direct = lockfile.project_requirements(("report",))
+    travelling = set(report_stack())
+    needed = {name: pin.version for name, pin in pins.items() if name in _preinstalled()
+              and (pin.needed_by & travelling or (lockfile.PROJECT in pin.needed_by and name in direct))}
     return [f"{name}=={version}" for name, version in sorted(needed.items())]
 
 

@@ -3,7 +3,7 @@
 Every corruption takes float images (N, 1, 28, 28) in [0, 1], a severity 1..5 and a
 `torch.Generator`, and returns a new tensor of the same shape and dtype, clamped to
 [0, 1]; severity 0 is the identity. All random draws come from the generator, so a seed
-fixes the output. Batches are corrupted at once (JPEG loops inside torchvision); random
+fixes the output. Batches are corrupted at once (JPEG loops over images in Pillow); random
 draws are made on the CPU, so tensors on another device are drawn for there and moved.
 
 Where the severity tables come from (Hendrycks & Dietterich 2019; Mu & Gilmer 2019):
@@ -25,14 +25,17 @@ has no strength: every severity flips every image.
 
 from __future__ import annotations
 
+import io
 import math
 import zlib
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 import torchvision.transforms.v2.functional as TF
+from PIL import Image
 
 from ..errors import ConfigError
 
@@ -153,10 +156,19 @@ def brightness(images: torch.Tensor, severity: int, generator: torch.Generator) 
 def jpeg(images: torch.Tensor, severity: int, generator: torch.Generator) -> torch.Tensor:
     """JPEG compression at falling quality, through 8-bit pixels as a real encoder sees them.
 
-    Encoded on the CPU: torchvision's CUDA (nvJPEG) encoder accepts only 3-channel images.
+    Pillow encodes and decodes each image on the CPU: torchvision's JPEG path (`torchvision.io`) is
+    deprecated since 0.29, and its CUDA (nvJPEG) encoder accepts only 3-channel images.
     """
-    pixels = (images * 255).round().to(torch.uint8).cpu()
-    return TF.jpeg(pixels, JPEG_QUALITY[severity - 1]).to(images.device, images.dtype) / 255
+    pixels = (images * 255).round().to(torch.uint8).cpu().numpy()  # (N, 1, 28, 28)
+    out = np.stack([_jpeg_roundtrip(image[0], JPEG_QUALITY[severity - 1]) for image in pixels])[:, None]
+    return torch.from_numpy(out).to(images.device, images.dtype) / 255
+
+
+def _jpeg_roundtrip(pixels: np.ndarray, quality: int) -> np.ndarray:
+    """One 8-bit grayscale image (H, W) through a JPEG file of the given quality and back."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=quality)
+    return np.asarray(Image.open(buffer).convert("L"))
 
 
 def pixelate(images: torch.Tensor, severity: int, generator: torch.Generator) -> torch.Tensor:
