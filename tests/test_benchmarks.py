@@ -142,19 +142,3 @@ def test_channels_last_changes_no_arithmetic():
             losses[name].append(loss.item())
     assert losses["channels_last"] == pytest.approx(losses["nchw"], rel=1e-3)
     assert losses["nchw"][-1] < 0.5 * losses["nchw"][0]  # the steps moved the weights
-
-
-def test_report_time_times_a_cold_and_a_warm_smoke_report(tmp_path):
-    """The whole harness on the smoke profile: a cold build, then a re-run that trains and executes less."""
-    out = tmp_path / "report_time.json"
-    done = subprocess.run([sys.executable, str(BENCHMARKS / "report_time.py"), "--profile", "smoke",
-                           "--cache-dir", str(tmp_path / "cache"), "--keep", str(tmp_path / "built"),
-                           "--json", str(out)],
-                          capture_output=True, text=True, timeout=1800)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    result = json.loads(out.read_text())
-    assert result["profile"] == "smoke" and result["hardware"]
-    assert 0 < result["warm_s"] < result["cold_s"]
-    assert any((tmp_path / "cache").glob("custom_cnn-*/manifest.json"))  # the runs went to the given cache
-    assert (tmp_path / "built" / "_build" / "html" / "index.html").is_file()  # --keep kept the site
-    assert (tmp_path / "built" / "build" / "executed" / "08_statistics.ipynb").is_file()

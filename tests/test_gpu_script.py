@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -57,9 +58,13 @@ def test_preinstalled_requirements_pin_the_lock():
 
 
 @pytest.mark.slow
-def test_rehearsal_on_cpu_runs_every_phase_and_brings_back_the_site(tmp_path, report_sources):
-    """The script's smoke rehearsal (its own stack already installed): every phase ok, the files the GPU run returns."""
+def test_rehearsal_on_cpu_runs_every_phase_and_brings_back_the_site(tmp_path, report_sources, site):
+    """The script's smoke rehearsal (its own stack already installed): every phase ok, the files the GPU run returns.
+
+    Its results cache starts as a copy of the session's smoke runs, so the report phase executes every page and
+    builds the site without training again (training itself is covered by the session's build)."""
     out, work = tmp_path / "out", tmp_path / "work"
+    shutil.copytree(site[1], work / "runs")
     command = [sys.executable, str(report_sources / "scripts" / "gpu" / "full_report.py"), "--out", str(out),
                "--work", str(work), "--profile", "smoke", "--device", "cpu", "--no-install", "--packing", "1,2",
                "--bench-steps", "1", "--check-epochs", "1", "--check-subset", "1000", "--deadline-min", "30"]
