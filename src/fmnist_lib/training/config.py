@@ -186,7 +186,7 @@ def fast_precision(device_type: str | None = None) -> str:
     native bfloat16 instructions, fp32 elsewhere.
 
     Measured with benchmarks/train_throughput.py on a 2-core AMD EPYC with AVX512-BF16: bf16 speeds up
-    the custom CNN, VGG-16 and ResNet-18 alike (README, Performance); on a CPU that emulates bf16 it
+    the custom CNN, VGG-16 and ResNet-18 alike (book/docs/performance.md); on a CPU that emulates bf16 it
     would slow every model down, hence the hardware check.
     """
     device_type = device_type or ("cuda" if torch.cuda.is_available() else "cpu")
