@@ -1,6 +1,6 @@
 """The benchmark harness cannot rot, and the fast training path computes what the write-up's loop computes.
 
-Speed targets live in benchmarks/ (see the README's performance section), never in timed tests.
+Speed targets live in benchmarks/ (see book/docs/performance.md), never in timed tests.
 """
 
 import copy

@@ -1,5 +1,6 @@
 """The command line: useful output, and messages instead of tracebacks."""
 
+import os
 import re
 import subprocess
 import sys
@@ -84,3 +85,48 @@ def test_report_root_without_sources_names_what_is_missing(capsys, tmp_path):
     err = capsys.readouterr().err
     assert "lacks _toc.yml, book, notebooks" in err and "Traceback" not in err
     assert not (tmp_path / "build").exists()  # nothing was started
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str]:
+    """The exit status and stderr of `fmnist ARGS`, whether the library refused (status 2) or argparse did."""
+    try:
+        code = main(args)
+    except SystemExit as exit:
+        code = exit.code
+    return code, capsys.readouterr().err
+
+
+CORES = os.cpu_count() or 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--batch-size", "1"], "With batch_size 1 every batch holds one image, and custom_cnn's batch "
+                                     "normalisation cannot train on a single image. Use batch_size 2 or more"),
+    (["train", "--batch-size", "50001"], "batch_size must be at most the 50,000 images of the training split"),
+    (["train", "--epochs", "100000"], "epochs must be at most 1,000, got 100,000"),
+    (["train", "--seed", str(2 ** 64)], "seed must be a whole number from 0 to 4,294,967,295 (the pages seed NumPy"),
+    (["train", "--seed", str(2 ** 32)], "seed must be a whole number from 0 to 4,294,967,295"),
+    (["train", "--cache-dir", ""], "argument --cache-dir: an empty path; name a folder, or leave the option out"),
+    (["runs", "--cache-dir", ""], "argument --cache-dir: an empty path"),
+    (["sweep", "--dry-run", "--cache-dir", " "], "argument --cache-dir: an empty path"),
+    (["data", "--data-dir", ""], "argument --data-dir: an empty path"),
+    (["runs", "--cache-dir", "{tmp}/typo"], "The results cache {tmp}/typo (from --cache-dir) does not exist"),
+    (["runs", "--remove-stale", "--cache-dir", "{tmp}/typo"], "{tmp}/typo (from --cache-dir) does not exist"),
+    (["report", "--workers", str(CORES + 1)], f"--workers must be at most {CORES}, the CPU cores of this machine"),
+    (["sweep", "--dry-run", "--workers", "100000"], f"--workers must be at most {CORES}, the CPU cores"),
+    (["train", "--epochs", "ten"], "argument --epochs: 'ten' is not a whole number. `fmnist train --help` lists"),
+])
+def test_bad_input_gets_one_line_and_a_non_zero_exit(capsys, tmp_path, args, message):
+    code, err = run_cli([arg.replace("{tmp}", str(tmp_path)) for arg in args], capsys)
+    assert code == 2
+    assert message.replace("{tmp}", str(tmp_path)) in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not list(tmp_path.iterdir())  # refused before anything was written
+
+
+def test_a_cache_named_in_the_environment_must_exist_too(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("FMNIST_CACHE_DIR", str(tmp_path / "absent"))
+    code, err = run_cli(["runs"], capsys)
+    assert code == 2 and "(from $FMNIST_CACHE_DIR) does not exist" in err
+    monkeypatch.setenv("FMNIST_CACHE_DIR", str(tmp_path))  # exists, holds nothing yet
+    assert main(["runs"]) == 0 and f"No runs in {tmp_path}." in capsys.readouterr().out

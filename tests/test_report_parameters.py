@@ -36,6 +36,7 @@ def test_parse_assignment_needs_a_name():
     ("failures", {"n_cases": "eight"}, "n_cases must be a whole number"),
     ("baselines", {"epochs": -1}, "epochs must be a whole number >= 1 or None"),
     ("failures", {"device": "gpu"}, "Unknown device 'gpu'"),
+    ("saliency", {"seed": 2 ** 32}, "seed must be a whole number from 0 to 4,294,967,295 \\(the pages seed NumPy's"),
     ("explainability", {"cam_method": "gradcam3"}, "Unknown CAM method 'gradcam3'"),
     ("failures", {"n_casse": 3}, "Section failures has no parameter 'n_casse'"),
     ("failures", {"models": ["vgg16"]}, "Section failures has no parameter 'models'"),  # the registry's list decides

@@ -36,12 +36,24 @@ def test_notebook_files_are_the_registry_numbered_in_reading_order():
     assert len({s.name for s in SECTIONS}) == len(SECTIONS)
 
 
-def test_toc_lists_the_registry_in_order():
+def toc_parts() -> dict[str, list[str]]:
+    """The files of each part of `_toc.yml`, by caption."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [chapter["file"] for chapter in toc["chapters"]]
-    pages = [name.removeprefix("build/executed/") for name in files if name.startswith("build/executed/")]
-    assert pages == stems()
-    assert [name for name in files if not name.startswith("build/executed/")] == ["book/references"]
+    return {part["caption"]: [chapter["file"] for chapter in part["chapters"]] for part in toc["parts"]}
+
+
+def test_toc_lists_the_registry_in_order_then_the_documentation():
+    parts = toc_parts()
+    assert list(parts) == ["The report", "Documentation"]  # the report first, its documentation after it
+    report = parts["The report"]
+    assert report == [f"build/executed/{stem}" for stem in stems()] + ["book/references"]
+
+
+def test_the_documentation_part_lists_every_page_of_book_docs():
+    listed = toc_parts()["Documentation"]
+    assert listed and all(name.startswith("book/docs/") for name in listed)
+    assert all((ROOT / f"{name}.md").is_file() for name in listed), listed
+    assert sorted(listed) == sorted(f"book/docs/{path.stem}" for path in (ROOT / "book" / "docs").glob("*.md"))
 
 
 def test_intro_reading_list_follows_the_registry():

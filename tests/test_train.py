@@ -200,3 +200,7 @@ def test_a_run_that_cannot_train_is_found_before_any_training():
     check_trainable(TrainConfig(model="custom_cnn", train_subset=258, val_size=1_000))
     with pytest.raises(ConfigError, match="the last batch holds one image"):
         check_trainable(TrainConfig(model="custom_cnn", train_subset=257, val_size=1_000))
+    with pytest.raises(ConfigError, match="With batch_size 1 every batch holds one image, and resnet18's batch "
+                                          "normalisation cannot train on a single image. Use batch_size 2 or more"):
+        check_trainable(TrainConfig(model="resnet18", batch_size=1))
+    check_trainable(TrainConfig(model="vgg16", batch_size=1))  # no BatchNorm: batches of one image train

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shlex
 import signal
 import sys
@@ -12,11 +13,12 @@ from pathlib import Path
 import pandas as pd
 
 from .data.fashion_mnist import IDX_FILES, load_fashion_mnist
-from .errors import FmnistError
-from .runs.cache import Run, default_cache_dir, load_or_train, run_name
+from .errors import ConfigError, FmnistError
+from .runs.cache import CACHE_ENV, Run, default_cache_dir, load_or_train, run_name
 from .runs.listing import list_runs, remove_stale
 from .training.config import DEVICES, PRECISIONS, TrainConfig
 from .training.models import MODEL_NAMES, build_model, count_parameters
+from .training.train import check_trainable
 
 DEFAULTS = TrainConfig()
 
@@ -27,6 +29,13 @@ def whole_number(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def folder(text: str) -> str:
+    """argparse type: a folder path, never empty (an empty one would silently mean the default)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path; name a folder, or leave the option out for the default")
+    return text
 
 
 def number(text: str) -> float:
@@ -49,6 +58,7 @@ def cmd_train(args) -> None:
     config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                          seed=args.seed, train_subset=args.train_subset, augment=args.augment,
                          device=args.device, precision=args.precision)
+    check_trainable(config)  # before the data is loaded: a batch of one image stops training only later
     cache_dir = args.cache_dir or default_cache_dir()
     data = load_fashion_mnist(args.data_dir)
     print(f"{run_name(config)}: {config.model} ({count_parameters(build_model(config.model)):,} parameters), "
@@ -72,8 +82,21 @@ def print_summary(run: Run, weights: str) -> None:
     print(f"\ntraining time {run.metrics['train_seconds'] / 60:.1f} min; run saved in {run.path}")
 
 
+def existing_cache(named: str | None) -> Path:
+    """The cache folder to read; a folder named by --cache-dir or $FMNIST_CACHE_DIR must exist (a typo would
+    otherwise read as an empty cache). The default folder may be absent: nothing has been trained yet."""
+    cache_dir = Path(named) if named else default_cache_dir()
+    if cache_dir.exists() and not cache_dir.is_dir():
+        raise ConfigError(f"The results cache {cache_dir} is a file, not a folder; name the cache folder.")
+    if not cache_dir.exists() and (named or os.environ.get(CACHE_ENV)):
+        where = "--cache-dir" if named else f"${CACHE_ENV}"
+        raise ConfigError(f"The results cache {cache_dir} (from {where}) does not exist; check the path, or leave "
+                          f"{where} out for the default.")
+    return cache_dir
+
+
 def cmd_runs(args) -> None:
-    cache_dir = args.cache_dir or default_cache_dir()
+    cache_dir = existing_cache(args.cache_dir)
     if args.remove_stale:
         removed = remove_stale(cache_dir)
         for name in removed:
@@ -162,12 +185,20 @@ def cmd_sweep(args) -> None:
     print(f"Every run of the report is cached; `{report}` trains nothing.")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument gets one line naming it (not the usage block) and where the options are."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}. `{self.prog} --help` lists the options.\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fmnist", description="Stress-testing CNNs on Fashion-MNIST.")
+    """The `fmnist` command's parser: every command, option and default (the docs' examples are parsed with it)."""
+    parser = OneLineParser(prog="fmnist", description="Stress-testing CNNs on Fashion-MNIST.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     data = commands.add_parser("data", help="find and verify the dataset", description="Find and verify the dataset.")
-    data.add_argument("--data-dir", help="folder with the four IDX files (default: search, see docs)")
+    data.add_argument("--data-dir", type=folder, help="folder with the four IDX files (default: search, see docs)")
     data.add_argument("--download", action="store_true", help="download through torchvision if not found")
     data.set_defaults(func=cmd_data)
 
@@ -184,15 +215,15 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--precision", default=DEFAULTS.precision, help=f"one of {', '.join(PRECISIONS)}")
     tr.add_argument("--eval-weights", choices=("final", "best"), default="final",
                     help="which weights the summary reports (both are stored; the write-up used final)")
-    tr.add_argument("--cache-dir", help="results cache (default $FMNIST_CACHE_DIR or runs/)")
-    tr.add_argument("--data-dir", help="folder with the four IDX files")
+    tr.add_argument("--cache-dir", type=folder, help="results cache (default $FMNIST_CACHE_DIR or runs/)")
+    tr.add_argument("--data-dir", type=folder, help="folder with the four IDX files")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
     tr.set_defaults(func=cmd_train)
 
     runs = commands.add_parser("runs", help="list cached runs",
                                description="List the runs in the results cache: ok, stale (made by other code than "
                                            "this, never used) or unusable (damaged; trained again when needed).")
-    runs.add_argument("--cache-dir", help="results cache (default $FMNIST_CACHE_DIR or runs/)")
+    runs.add_argument("--cache-dir", type=folder, help="results cache (default $FMNIST_CACHE_DIR or runs/)")
     runs.add_argument("--remove-stale", action="store_true",
                       help="delete the stale runs (and checkpoints of interrupted runs of other code); asks nothing, "
                            "prints what it removed")
@@ -209,8 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="re-execute every section (by default, sections executed with the same notebook and "
                           "parameters are kept, so a stopped run resumes where it stopped)")
     rep.add_argument("--quiet", action="store_true", help="no training progress bars")
-    rep.add_argument("--root", help="build from a copy of the sources in this folder (with _config.yml, _toc.yml, "
-                                    "book/ and notebooks/; default: this checkout)")
+    rep.add_argument("--root", type=folder,
+                     help="build from a copy of the sources in this folder (with _config.yml, _toc.yml, book/ and "
+                          "notebooks/; default: this checkout)")
     rep.add_argument("--workers", type=whole_number, metavar="N",
                      help="train the runs not cached in N processes at once (a local Dask cluster, as `fmnist sweep "
                           "--workers N`); on one GPU this packs several runs onto the card (default: one at a time)")
@@ -236,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--threads-per-run", type=whole_number, metavar="N",
                     help="torch CPU threads per run on Dask workers (default: the cores shared among --workers; "
                          "on an existing cluster, the workers' own setting)")
-    sw.add_argument("--cache-dir", help="results cache, the same absolute path on every worker "
+    sw.add_argument("--cache-dir", type=folder, help="results cache, the same absolute path on every worker "
                                         "(default $FMNIST_CACHE_DIR or runs/)")
     sw.add_argument("--quiet", action="store_true", help="no progress bars")
     sw.set_defaults(func=cmd_sweep)

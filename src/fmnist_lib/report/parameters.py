@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..training.config import DEVICES
+from ..training.config import DEVICES, MAX_SEEDS
 from ..training.models import check_model_name
 from .profiles import get_profile
 
@@ -48,8 +48,9 @@ def _device(name: str, value):
 
 
 def _seed(name: str, value):
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-        raise ConfigError(f"Parameter {name} must be a whole number >= 0, got {value!r}.")
+    largest, why = MAX_SEEDS["seed"]  # a page's seed is its runs' seed and its analyses'
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= largest):
+        raise ConfigError(f"Parameter {name} must be a whole number from 0 to {largest:,} ({why}), got {value!r}.")
 
 
 def _weights(name: str, value):

@@ -22,7 +22,8 @@ async ({title}) => {
   for (const anchor of article.querySelectorAll('span[id^="document-"]')) {
     const section = anchor.nextElementSibling;
     if (!section || section.tagName !== 'SECTION') continue;
-    article.append(anchor, section);
+    article.append(section);  // each part whole: its anchor inside it, so nothing between two parts
+    section.prepend(anchor);  // can spill onto a sheet of its own when a page ends at the foot of one
     for (const h of [...section.querySelectorAll('h2, h3, h4, h5, h6')]) {
       const up = document.createElement('h' + (Number(h.tagName[1]) - 1));
       for (const a of h.attributes) up.setAttribute(a.name, a.value);

@@ -219,8 +219,3 @@ def _with_index(frame: pd.DataFrame, index: bool | str | None) -> pd.DataFrame:
     frame = frame.rename_axis([name if name is not None else "" for name in frame.index.names])
     return frame.reset_index()
 
-
-def yes_no(flag: bool) -> str:
-    """A boolean for a sentence or a cell."""
-    return "yes" if flag else "no"
-

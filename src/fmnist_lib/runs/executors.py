@@ -241,6 +241,11 @@ def check_cluster_choice(scheduler: str | None, workers: int | None, gpus_per_ru
     if not scheduler and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ConfigError(f"--workers must be a whole number >= 1 (worker processes on this machine), got {workers!r}; "
                           "leave it out to train here one run after another.")
+    cores = os.cpu_count() or 1
+    if not scheduler and workers > cores:
+        raise ConfigError(f"--workers must be at most {cores}, the CPU cores of this machine, got {workers:,}: each "
+                          "worker process trains on at least one core, so more workers only take turns while each "
+                          "holds its own data and model in memory.")
     if isinstance(gpus_per_run, bool) or not isinstance(gpus_per_run, int) or gpus_per_run < 0:
         raise ConfigError(f"--gpus-per-run must be a whole number >= 0 (0: no GPU reservation), got {gpus_per_run!r}.")
     if threads_per_run is not None and (not isinstance(threads_per_run, int) or threads_per_run < 1):

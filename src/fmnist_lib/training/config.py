@@ -25,6 +25,13 @@ N_TRAIN_TOTAL = 60_000
 # (scaled to [0, 1]), rounded to 4 digits. A reproduction uses its constants as they are rather than
 # recomputing them from the 50,000-image training split (0.28571, 0.35286), which moves a few test predictions.
 WRITEUP_MEAN, WRITEUP_STD = 0.2860, 0.3530
+# Upper bounds that catch a typo (an extra zero) before it runs for hours or until memory runs out.
+MAX_EPOCHS = 1_000  # far past the write-up's protocol and the cosine schedule's T_max
+# The largest value of each seed, set by the generators it reaches: a run's `seed` also seeds its pages' analyses,
+# among them NumPy's legacy global generator (grad-cam's RandomCAM baseline, `analysis.explain`), which needs a
+# seed below 2**32; `split_seed` reaches only torch's generators, which take seeds below 2**64.
+MAX_SEEDS = {"seed": (2 ** 32 - 1, "the pages seed NumPy's legacy generator with it, which takes no larger seed"),
+             "split_seed": (2 ** 64 - 1, "torch's generators take no larger seed")}
 
 
 @dataclass(frozen=True)
@@ -55,11 +62,20 @@ class TrainConfig:
         check_model_name(self.model)
         for name in ("epochs", "batch_size", "cosine_t_max", "val_size"):
             _check_positive_int(name, getattr(self, name))
-        for name in ("seed", "split_seed"):
-            if not _is_int(getattr(self, name)) or getattr(self, name) < 0:
-                raise ConfigError(f"{name} must be a whole number >= 0, got {getattr(self, name)!r}.")
+        for name, (largest, why) in MAX_SEEDS.items():
+            value = getattr(self, name)
+            if not _is_int(value) or not 0 <= value <= largest:
+                raise ConfigError(f"{name} must be a whole number from 0 to {largest:,} ({why}), got {value!r}.")
+        if self.epochs > MAX_EPOCHS:
+            raise ConfigError(f"epochs must be at most {MAX_EPOCHS:,}, got {self.epochs:,}: the write-up trains "
+                              f"{TrainConfig.epochs}, and past cosine_t_max ({self.cosine_t_max}) epochs the cosine "
+                              "schedule raises the learning rate again. Check for a typo (an extra zero).")
         if self.val_size >= N_TRAIN_TOTAL:
             raise ConfigError(f"val_size must be below {N_TRAIN_TOTAL:,}, got {self.val_size!r}.")
+        if self.batch_size > self.n_train_available:
+            raise ConfigError(f"batch_size must be at most the {self.n_train_available:,} images of the training "
+                              f"split, got {self.batch_size:,}: one batch of all of them is already full-batch "
+                              f"training (the write-up's batch is {TrainConfig.batch_size}).")
         if self.train_subset is not None:
             _check_positive_int("train_subset", self.train_subset)
             if self.train_subset > self.n_train_available:
@@ -170,7 +186,7 @@ def fast_precision(device_type: str | None = None) -> str:
     native bfloat16 instructions, fp32 elsewhere.
 
     Measured with benchmarks/train_throughput.py on a 2-core AMD EPYC with AVX512-BF16: bf16 speeds up
-    the custom CNN, VGG-16 and ResNet-18 alike (README, Performance); on a CPU that emulates bf16 it
+    the custom CNN, VGG-16 and ResNet-18 alike (book/docs/performance.md); on a CPU that emulates bf16 it
     would slow every model down, hence the hardware check.
     """
     device_type = device_type or ("cuda" if torch.cuda.is_available() else "cpu")

@@ -167,28 +167,38 @@ def _diverged(config: TrainConfig, epoch: int, step: int, what: str) -> str:
             f"and nothing of it is cached. Lower the learning rate (it is {config.lr:g}) or check the config.")
 
 
+def smallest_batch(config: TrainConfig) -> int:
+    """The images in an epoch's smallest batch: the last one, unless the training images fill every batch."""
+    return config.n_train % config.batch_size or config.batch_size
+
+
 def check_last_batch(config: TrainConfig, model: torch.nn.Module) -> None:
-    """A ConfigError, before any work, when batch normalisation would meet a last batch of one image.
+    """A ConfigError, before any work, when batch normalisation would meet a batch of one image: every batch
+    with batch_size 1, or the last one when the training images leave one over.
 
     BatchNorm cannot compute batch statistics from a single value per channel and stops the
     epoch with a RuntimeError; models without BatchNorm train on such a batch fine.
     """
-    if config.n_train % config.batch_size != 1:
+    if smallest_batch(config) != 1:
         return
-    if any(isinstance(module, torch.nn.modules.batchnorm._BatchNorm) for module in model.modules()):
-        example = f", e.g. train_subset={config.n_train + 1}" if config.folds is None else ""
-        images = f"{config.n_train:,} training image{'s' if config.n_train > 1 else ''}"
-        raise ConfigError(
-            f"With {images} and batch_size {config.batch_size}, the last batch holds one image, "
-            f"and {config.model}'s batch normalisation cannot train on a single image. Change train_subset "
-            f"(or batch_size) so that the last batch holds at least two images{example}."
-        )
+    if not any(isinstance(module, torch.nn.modules.batchnorm._BatchNorm) for module in model.modules()):
+        return
+    cannot = f"{config.model}'s batch normalisation cannot train on a single image"
+    if config.batch_size == 1:
+        raise ConfigError(f"With batch_size 1 every batch holds one image, and {cannot}. Use batch_size 2 or more "
+                          f"(the write-up's is {TrainConfig.batch_size}).")
+    example = f", e.g. train_subset={config.n_train + 1}" if config.folds is None else ""
+    images = f"{config.n_train:,} training image{'s' if config.n_train > 1 else ''}"
+    raise ConfigError(
+        f"With {images} and batch_size {config.batch_size}, the last batch holds one image, and {cannot}. "
+        f"Change train_subset (or batch_size) so that the last batch holds at least two images{example}."
+    )
 
 
 def check_trainable(config: TrainConfig) -> None:
     """The checks `train` makes before any work, without training: for a sweep or a report to make on every
     run before it trains the first (a ConfigError naming the fix)."""
-    if config.n_train % config.batch_size == 1:  # only then is a model needed to know
+    if smallest_batch(config) == 1:  # only then is a model needed to know
         check_last_batch(config, build_model(config.model))
 
 

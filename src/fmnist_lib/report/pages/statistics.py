@@ -16,7 +16,7 @@ from ...data.fashion_mnist import FashionMNIST
 from ...runs.cache import Run
 from ...runs.seeds import seed_correct, seed_predictions
 from ...training.models import model_label
-from ..plots.statistics import image_gallery, p_value_heatmap
+from ..plots.statistics import image_gallery
 from ..profiles import STUDY_MODEL, Profile, baseline_configs, get_profile, seeds_at_headline_budget
 from ..text import join_names, persistent_titles, showcase_captions, suspect_titles
 
@@ -79,14 +79,6 @@ def matched_pairs(seed_runs: dict[str, list[Run]], models) -> pd.DataFrame | Non
             if len(names) >= 2 else None)
 
 
-def p_value_figure(pairs: pd.DataFrame | None):
-    """The heatmap of Holm-adjusted p-values, or a line saying there is nothing to test."""
-    from IPython.display import Markdown
-
-    return p_value_heatmap(stats.p_value_matrix(pairs)) if pairs is not None else Markdown(
-        "*A single model: no pairs to test.*")
-
-
 def pairs_values(pairs: pd.DataFrame | None, matched: pd.DataFrame | None, matched_runs: dict[str, Run],
                  seed: int) -> dict:
     """How many model pairs differ, in numbers and words, and what the runs compared were."""
@@ -97,7 +89,7 @@ def pairs_values(pairs: pd.DataFrame | None, matched: pd.DataFrame | None, match
             else "with a single model there is no pair to test",
             "budget_text": f"The runs compared are the baselines page's runs at one budget, {budget}, seed {seed}, so "
             "the tests compare architectures trained alike, at that budget.",
-            "matched_text": "Where several models have seed runs, the table after the heatmap repeats the "
+            "matched_text": "Where several models have seed runs, the next table repeats the "
             "comparison seed by seed: how many seeds put model a ahead, and in how many McNemar's test is significant "
             "(Holm over every pair and seed)." if matched is not None else "Only one of these models has seed runs "
             "in this profile, so they are compared on one run each."}
