@@ -2,7 +2,6 @@
 pages' own computations on real smoke runs, and the built page in a real browser with no request leaving it."""
 
 import base64
-import hashlib
 import io
 import json
 import math
@@ -16,10 +15,13 @@ import pytest
 import torch
 from PIL import Image
 
+from fmnist_lib import fingerprint
 from fmnist_lib.analysis import explain, failures, persistence
 from fmnist_lib.errors import ConfigError
+from fmnist_lib.fingerprint import source_files
 from fmnist_lib.report import explorer, explorer_page
-from fmnist_lib.report.execute import Paths, execute_section, library_fingerprint, project_root
+from fmnist_lib.report.execute import Paths, execute_section, project_root
+from fmnist_lib.report.record import LIBRARY, LIBRARY_SUFFIXES, library_fingerprint
 from fmnist_lib.report.pages import statistics as statistics_page
 from fmnist_lib.report.profiles import STUDY_MODEL, augmentation_configs, headline_seed_configs, persistence_configs
 from fmnist_lib.report.sections import check_parameters, get_section, report_configs, section_parameters
@@ -163,19 +165,21 @@ def test_registry_gives_the_explorer_its_runs_and_the_sweep_knows_them():
     assert all(config in swept for config in section.configs(parameters))
 
 
-def test_library_fingerprint_covers_the_script_and_style():
+def test_library_fingerprint_covers_the_script_and_style(tmp_path, monkeypatch):
     """A change to explorer.js or explorer.css re-executes the page, as a change to the Python does."""
     report = Path(explorer.__file__).parent
     assert (report / "explorer.js").is_file() and (report / "explorer.css").is_file()
-    package = report.parent
-
-    def digest(suffixes) -> str:
-        sha = hashlib.sha256()
-        for path in sorted(p for p in package.rglob("*") if p.suffix in suffixes):
-            sha.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
-        return sha.hexdigest()
-
-    assert library_fingerprint() == digest((".py", ".js", ".css")) != digest((".py",))
+    names = {path.name for path in source_files(LIBRARY, suffixes=LIBRARY_SUFFIXES)}
+    assert {"explorer.js", "explorer.css", "explorer_page.py"} <= names
+    package = tmp_path / "fmnist_lib"
+    shutil.copytree(report.parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(fingerprint, "PACKAGE", package)
+    before = library_fingerprint()
+    for name in ("explorer.js", "explorer.css"):
+        with (package / "report" / name).open("a") as handle:
+            handle.write("\n/* edited */\n")
+        assert library_fingerprint() != before, name
+        before = library_fingerprint()
 
 
 # ---- the page: sprites, payload, HTML --------------------------------------------------------------

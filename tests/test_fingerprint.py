@@ -1,6 +1,8 @@
 """The code fingerprint in every run's key: it lists every module a run's result depends on, and a change to one
-of them, and only to one of them, makes `fmnist train` train a new run."""
+of them, and only to one of them, makes `fmnist train` train a new run. One hash function serves runs, remembered
+analyses and executed pages alike."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -8,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fmnist_lib.runs.fingerprint import PACKAGE, RESULT_SOURCES, code_fingerprint, source_fingerprint
+from fmnist_lib.fingerprint import requirements_lock_sha256, source_files, source_fingerprint
+from fmnist_lib.runs.fingerprint import PACKAGE, RESULT_SOURCES, code_fingerprint
 
 # What computes a run (the training loop) and what evaluates and stores it (the cache's store).
 ENTRY_POINTS = ("fmnist_lib.training.train", "fmnist_lib.runs.store")
@@ -26,6 +29,7 @@ def test_every_module_a_run_depends_on_is_fingerprinted():
     imported = {Path(path).resolve().relative_to(PACKAGE).as_posix() for path in loaded}
     assert imported == set(RESULT_SOURCES)
     assert "training/determinism.py" not in RESULT_SOURCES and "runs/cache.py" not in RESULT_SOURCES
+    assert "training/model_parts.py" not in RESULT_SOURCES  # display names, CAM layers: never a retraining
 
 
 def _copy_package(target: Path) -> Path:
@@ -35,13 +39,33 @@ def _copy_package(target: Path) -> Path:
 
 def test_fingerprint_follows_the_listed_sources_only(tmp_path):
     package = _copy_package(tmp_path)
-    assert source_fingerprint(package) == code_fingerprint()
-    with (package / "report" / "plots" / "training.py").open("a") as handle:
-        handle.write("\n# a plotting change\n")
-    assert source_fingerprint(package) == code_fingerprint()
+    assert source_fingerprint(RESULT_SOURCES, package=package) == code_fingerprint()
+    for unlisted in ("report/plots/training.py", "training/model_parts.py"):  # a plot; a model's display name
+        with (package / unlisted).open("a") as handle:
+            handle.write("\n# an edit that changes no run\n")
+        assert source_fingerprint(RESULT_SOURCES, package=package) == code_fingerprint(), unlisted
     with (package / "data" / "batches.py").open("a") as handle:
         handle.write("\n# a comment is enough\n")
-    assert source_fingerprint(package) != code_fingerprint()
+    assert source_fingerprint(RESULT_SOURCES, package=package) != code_fingerprint()
+
+
+def test_a_folder_stands_for_its_files_at_any_depth_in_a_fixed_order(tmp_path):
+    package = _copy_package(tmp_path)
+    files = source_files(["report"], package, suffixes=(".py", ".js"))
+    names = [path.relative_to(package).as_posix() for path in files]
+    assert "report/plots/look.py" in names and "report/explorer.js" in names and names == sorted(names)
+    assert not any("__pycache__" in name for name in names)
+    before = source_fingerprint(["report"], package=package, suffixes=(".py", ".js"))
+    assert before == source_fingerprint(["report"], package=package, suffixes=(".py", ".js"))
+    (package / "report" / "explorer.js").write_text("// another script\n")
+    assert source_fingerprint(["report"], package=package, suffixes=(".py", ".js")) != before
+    assert source_fingerprint(["report"], package=package) == source_fingerprint(["report"], package=PACKAGE)
+
+
+def test_the_pinned_environment_is_named_by_its_lock_file_or_none(tmp_path):
+    assert requirements_lock_sha256(tmp_path) is None  # no lock file: recorded as None, nothing fails
+    (tmp_path / "requirements.lock").write_text("torch==2.14.1\n")
+    assert requirements_lock_sha256(tmp_path) == hashlib.sha256(b"torch==2.14.1\n").hexdigest()
 
 
 def _fmnist(package: Path, *args: str) -> subprocess.CompletedProcess:

@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "fmnist_lib"
-FLOW = ["data", "training", "runs", "analysis", "claims", "report", "cli"]  # errors and __init__ serve all
+FLOW = ["data", "training", "runs", "analysis", "claims", "report", "cli"]  # errors, fingerprint, __init__ serve all
 
 
 def stage(parts: tuple[str, ...]) -> int | None:

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from fmnist_lib.errors import ConfigError
-from fmnist_lib.training.models import MODEL_NAMES, build_model, count_parameters, gradcam_layer
+from fmnist_lib.training.model_parts import gradcam_layer
+from fmnist_lib.training.models import MODEL_NAMES, build_model, count_parameters
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)

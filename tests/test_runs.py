@@ -4,7 +4,9 @@ predictions stored in fp32."""
 import dataclasses
 import json
 import logging
+import re
 import shutil
+from importlib.metadata import version
 
 import pytest
 import torch
@@ -12,7 +14,9 @@ import torch
 from fmnist_lib.cli import main
 from fmnist_lib.errors import CacheError, TrainingDiverged
 from fmnist_lib.runs import cache as run_cache
+from fmnist_lib.fingerprint import requirements_lock_sha256
 from fmnist_lib.runs.cache import StaleRunError, load_or_train, read_run, run_key, run_name
+from fmnist_lib.runs.fingerprint import run_software
 from fmnist_lib.runs.listing import list_runs, remove_stale
 from fmnist_lib.training.forward import predict_logits
 from fmnist_lib.training.train import split_for
@@ -64,7 +68,13 @@ def test_run_folder_contents(cached, fmnist):
     assert run.metrics["validation"]["final"]["n"] == 1_000
     assert run.metrics["evaluation_precision"] == "fp32"
     record = json.loads((run.path / "config.json").read_text())
-    assert record["code"] == run_cache.code_fingerprint() == json.loads((run.path / "manifest.json").read_text())["code"]
+    manifest = json.loads((run.path / "manifest.json").read_text())
+    assert record["code"] == run_cache.code_fingerprint() == manifest["code"]
+    assert record["software"] == manifest["software"] == run_software("cpu")
+    assert run_software("cpu") == {"torch": version("torch"), "torchvision": version("torchvision")}
+    assert record["requirements_lock_sha256"] == requirements_lock_sha256()  # None in a checkout without the lock
+    assert 0 < run.metrics["evaluation_seconds"] < run.metrics["run_seconds"]
+    assert run.metrics["run_seconds"] > run.metrics["train_seconds"]
     assert not list(cache.glob(".tmp-*")) and not list((cache / ".partial").glob("*"))
 
 
@@ -96,6 +106,26 @@ def test_key_depends_on_the_code_that_computes_runs(cached, monkeypatch):
     before = run_key(config)
     monkeypatch.setattr(run_cache, "code_fingerprint", lambda: "0123456789abcdef")
     assert run_key(config) != before
+
+
+def test_the_software_in_the_key_is_torch_and_torchvision_and_on_cuda_cudas_versions():
+    assert set(run_software("cpu")) == {"torch", "torchvision"}
+    assert set(run_software("cuda")) == {"torch", "torchvision", "cuda", "cudnn"}
+
+
+def test_runs_made_with_another_torch_are_never_served(cached, fmnist, tmp_path, monkeypatch, counting_train):
+    """The GPU machine's torch 2.11 and this machine's differ: a run of either is stale for the other, never read."""
+    config, cache, path = _copy_of(cached, tmp_path)
+    other = {"torch": "2.11.0", "torchvision": "0.26.0"}
+    monkeypatch.setattr(run_cache, "run_software", lambda device: dict(other))
+    assert run_key(config) != cached[2].key
+    with pytest.raises(StaleRunError, match=rf"made with torch {re.escape(version('torch'))}, torchvision .*, and "
+                                            r"this machine has torch 2\.11\.0, torchvision 0\.26\.0"):
+        read_run(path)
+    assert list_runs(cache).set_index("run").loc[path.name, "status"] == "stale"
+    run = load_or_train(config, cache_dir=cache, data=fmnist, progress=False)
+    assert len(counting_train) == 1 and run.path != path and path.exists()  # trained anew; the other kept
+    assert json.loads((run.path / "manifest.json").read_text())["software"] == other
 
 
 def _copy_of(cached, tmp_path):

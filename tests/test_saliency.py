@@ -14,7 +14,8 @@ from pytorch_grad_cam.metrics.perturbation_confidence import (  # noqa: E402
 from fmnist_lib.analysis import saliency_faithfulness as faithfulness  # noqa: E402
 from fmnist_lib.analysis import saliency_randomisation as randomisation  # noqa: E402
 from fmnist_lib.training.config import TrainConfig  # noqa: E402
-from fmnist_lib.training.models import MODEL_NAMES, build_model, randomisation_stages  # noqa: E402
+from fmnist_lib.training.model_parts import randomisation_stages  # noqa: E402
+from fmnist_lib.training.models import MODEL_NAMES, build_model  # noqa: E402
 from fmnist_lib.training.train import train  # noqa: E402
 
 

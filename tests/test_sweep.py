@@ -20,7 +20,7 @@ from fmnist_lib.report.sections import SECTIONS, report_configs, section_paramet
 from fmnist_lib.runs import cache as run_cache
 from fmnist_lib.runs.cache import load_or_train, read_run, run_name, verify_run
 from fmnist_lib.runs.executors import DaskExecutor, LocalExecutor
-from fmnist_lib.runs.sweep import SweepFailed, SweepResult, plan_sweep, run_sweep
+from fmnist_lib.runs.sweep import FORWARD_SHARE, SweepFailed, SweepResult, plan_sweep, run_sweep
 from fmnist_lib.training.config import TrainConfig
 
 TINY = TrainConfig(model="custom_cnn", epochs=1, train_subset=512, val_size=1_000, device="cpu", seed=3)
@@ -109,6 +109,26 @@ def test_a_second_sweep_retries_only_what_failed(swept, cluster):
     assert [p.name for p in result.cached] == [run_name(c) for c in CONFIGS] and not result.trained
     assert [p.name for p, _ in result.failed] == [run_name(BROKEN)]
     assert all(p.cached and p.measured for p in plan_sweep(CONFIGS, cache))  # estimates from the cached runs
+
+
+def test_the_estimate_is_the_epochs_validation_and_fp32_evaluation_a_cached_run_took(tmp_path):
+    """A cached run measures the seconds per epoch image (history.csv: training images, and validated images weighed
+    FORWARD_SHARE), per image of its fp32 evaluation and beyond both (metrics.json); the protocol run of the same
+    model, device and precision is estimated from them, with all 10,000 validation images each epoch and in fp32."""
+    measured = TrainConfig(model="custom_cnn", epochs=2, train_subset=1_000, val_subset=500, device="cpu",
+                           precision="fp32").resolved()
+    folder = tmp_path / f"custom_cnn-{'0' * 16}"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"config": measured.to_dict()}))
+    epoch = (1_000 + FORWARD_SHARE * 500) * 2e-3  # 2 ms per epoch image
+    (folder / "history.csv").write_text(f"epoch,seconds\n1,{epoch}\n2,{epoch}\n")
+    evaluation = (2 * 10_000 + 500) * 1e-4  # 0.1 ms per evaluated image: both weight sets, then the validated images
+    (folder / "metrics.json").write_text(json.dumps({"evaluation_seconds": evaluation,
+                                                     "run_seconds": 2 * epoch + evaluation + 1.5}))
+    protocol = TrainConfig(model="custom_cnn", epochs=15, device="cpu", precision="fp32")  # 50,000 images
+    [planned] = plan_sweep([protocol], tmp_path)
+    assert planned.measured and not planned.cached
+    assert planned.seconds == pytest.approx(15 * (50_000 + FORWARD_SHARE * 10_000) * 2e-3 + 30_000 * 1e-4 + 1.5)
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from fmnist_lib.analysis.stats import accuracy_interval
 from fmnist_lib.analysis.training_curves import overfitting
 from fmnist_lib.report.tables import stage_table
 from fmnist_lib.report.text import join_names
-from fmnist_lib.training.models import build_model, model_label
+from fmnist_lib.training.model_parts import model_label
+from fmnist_lib.training.models import build_model
 
 
 def history(train_acc, val_acc, val_loss):

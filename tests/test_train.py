@@ -1,7 +1,9 @@
 """Training: it learns, it is deterministic on the CPU, and it resumes exactly."""
 
 import dataclasses
+import io
 import logging
+import sys
 
 import pytest
 import torch
@@ -204,3 +206,26 @@ def test_a_run_that_cannot_train_is_found_before_any_training():
                                           "normalisation cannot train on a single image. Use batch_size 2 or more"):
         check_trainable(TrainConfig(model="resnet18", batch_size=1))
     check_trainable(TrainConfig(model="vgg16", batch_size=1))  # no BatchNorm: batches of one image train
+
+
+def test_progress_written_to_a_file_is_one_plain_line_per_epoch(fmnist, tiny_config, capsys):
+    """Not a terminal (a log file, here pytest's capture): no progress bar redraws, one line per finished epoch."""
+    train(tiny_config, fmnist, progress=True)
+    written = capsys.readouterr().err
+    lines = written.splitlines()
+    assert len(lines) == tiny_config.epochs and "\r" not in written and "batch/s" not in written
+    assert [line.split(":")[0] for line in lines] == [f"custom_cnn epoch {e}/{tiny_config.epochs}" for e in (1, 2)]
+    assert all("val_acc 0." in line and line.endswith(" s") for line in lines)
+
+
+def test_progress_on_a_terminal_is_the_redrawn_bar(fmnist, tiny_config, monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    train(tiny_config, fmnist, progress=True)
+    shown = terminal.getvalue()
+    assert "\r" in shown and "batch/s" in shown and "val_acc=0." in shown  # the bar's postfix
+    assert "val_acc 0." not in shown  # and no plain epoch lines besides

@@ -26,7 +26,8 @@ from scipy import stats
 from ..data.batches import to_unit_float
 from ..data.fashion_mnist import CLASS_NAMES, NUM_CLASSES
 from ..errors import ConfigError
-from ..training.models import Classifier, gradcam_layer
+from ..training.model_parts import gradcam_layer
+from ..training.models import Classifier
 
 CAM_METHODS: dict[str, type] = {
     "gradcam": GradCAM,

@@ -172,10 +172,10 @@ def remembered_training_features(run, weights: str, data: FashionMNIST) -> Train
     from .memo import remembered_arrays
 
     def compute() -> dict:
-        found = training_features(run.load_model(weights), run.config, data)
+        found = training_features(run.load_model(weights, device="cpu"), run.config, data)
         return {"index": found.index, "labels": found.labels.numpy(), "features": found.features.numpy()}
 
-    arrays = remembered_arrays(run.path, "training-features", {"weights": weights}, compute)
+    arrays = remembered_arrays(run.path, "training-features", {"weights": weights}, compute, device="cpu")
     return TrainingFeatures(index=arrays["index"], labels=torch.from_numpy(arrays["labels"]),
                             features=torch.from_numpy(arrays["features"]))
 

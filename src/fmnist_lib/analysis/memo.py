@@ -4,8 +4,10 @@ Grad-CAM statistics over the whole test set take the better part of a minute on 
 page and the explainability page need them; the features of 50,000 training images take half a minute, and
 both the failures page and the explorer search them. A result is stored under the results cache's
 `.analyses/` (numbers as JSON, arrays as an .npz read without pickle), keyed by the run, the analysis, its
-parameters and a fingerprint of the analysis code: a change to that code, or another run, computes it afresh,
-and a damaged file is computed again rather than trusted.
+parameters, the device it computes on, the source of the code it calls (`fingerprint.source_fingerprint` over the
+stages in `code`: by default data, training, runs and analysis; the claims ledger adds `claims`) and the versions
+of the numerical packages that compute it (torch, torchvision, grad-cam, ...; CUDA's on CUDA). A change to any of
+them, or another run, computes it afresh, and a damaged file is computed again rather than trusted.
 """
 
 from __future__ import annotations
@@ -19,17 +21,24 @@ from pathlib import Path
 
 import numpy as np
 
-ANALYSIS_FOLDERS = ("analysis", "training", "data")  # the code whose change makes a stored result stale
+from ..fingerprint import cuda_versions, package_versions, source_fingerprint
+
+# The code an analysis calls: the package's shared modules and every stage up to this one (a run is read through
+# runs/, its model built by training/). A caller higher in the flow adds its own stage (`code=`).
+ANALYSIS_CODE = ("__init__.py", "errors.py", "fingerprint.py", "data", "training", "runs", "analysis")
+# The packages whose numbers an analysis is made of (grad-cam resizes its maps with OpenCV).
+ANALYSIS_PACKAGES = ("torch", "torchvision", "numpy", "scipy", "pandas", "grad-cam", "opencv-python-headless")
 
 
-def code_fingerprint() -> str:
-    """SHA-256 of the source of the stages an analysis result depends on."""
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for folder in ANALYSIS_FOLDERS:
-        for path in sorted((root / folder).glob("*.py")):
-            digest.update(f"{folder}/{path.name}".encode() + path.read_bytes())
-    return digest.hexdigest()
+def code_fingerprint(code: tuple[str, ...] = ANALYSIS_CODE) -> str:
+    """The fingerprint of the source an analysis result depends on (`code`: modules and stage folders)."""
+    return source_fingerprint(code)
+
+
+def software(device: str) -> dict[str, str | None]:
+    """The versions of the packages that compute an analysis on `device` ('cpu', 'cuda', ...), CUDA's on CUDA."""
+    versions = package_versions(ANALYSIS_PACKAGES)
+    return {**versions, **cuda_versions()} if device.startswith("cuda") else versions
 
 
 def _plain(value):
@@ -41,8 +50,9 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def _path(run_path: Path, name: str, parameters: dict, suffix: str) -> Path:
-    key = hashlib.sha256(json.dumps({"name": name, "parameters": parameters, "code": code_fingerprint()},
+def _path(run_path: Path, name: str, parameters: dict, device: str, code: tuple[str, ...], suffix: str) -> Path:
+    key = hashlib.sha256(json.dumps({"name": name, "parameters": parameters, "device": device,
+                                     "code": code_fingerprint(code), "software": software(device)},
                                     sort_keys=True, default=str).encode()).hexdigest()[:16]
     return Path(run_path).parent / ".analyses" / f"{Path(run_path).name}-{name}-{key}{suffix}"
 
@@ -55,9 +65,11 @@ def _store(path: Path, write: Callable[[Path], None]) -> None:
     os.replace(temporary, path)
 
 
-def remembered(run_path: Path, name: str, parameters: dict, compute: Callable[[], dict]) -> dict:
-    """`compute()` for this run, analysis and parameters, read from `.analyses/` when it was stored before."""
-    path = _path(run_path, name, parameters, ".json")
+def remembered(run_path: Path, name: str, parameters: dict, compute: Callable[[], dict], *, device: str,
+               code: tuple[str, ...] = ANALYSIS_CODE) -> dict:
+    """`compute()` for this run, analysis and parameters, read from `.analyses/` when it was stored before by the
+    same `code` and software on the same `device` (where `compute` runs its models)."""
+    path = _path(run_path, name, parameters, device, code, ".json")
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
@@ -67,10 +79,10 @@ def remembered(run_path: Path, name: str, parameters: dict, compute: Callable[[]
     return result
 
 
-def remembered_arrays(run_path: Path, name: str, parameters: dict,
-                      compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+def remembered_arrays(run_path: Path, name: str, parameters: dict, compute: Callable[[], dict[str, np.ndarray]], *,
+                      device: str, code: tuple[str, ...] = ANALYSIS_CODE) -> dict[str, np.ndarray]:
     """`remembered` for a dict of numpy arrays, stored as one .npz (never unpickled)."""
-    path = _path(run_path, name, parameters, ".npz")
+    path = _path(run_path, name, parameters, device, code, ".npz")
     try:
         with np.load(path, allow_pickle=False) as stored:
             return {key: stored[key] for key in stored.files}

@@ -1,7 +1,7 @@
 """Do the CAMs depend on what the model learned? Adebayo et al.'s cascading model-parameter randomisation.
 
 Re-initialise the model's layers from the output backwards, one group at a time (each architecture's
-groups: `training.models.randomisation_stages`), recompute the maps for the originally predicted class,
+groups: `training.model_parts.randomisation_stages`), recompute the maps for the originally predicted class,
 and measure their Spearman rank correlation with the original maps (Adebayo et al. 2018). A map that
 barely changes while the model is destroyed reflects the input, not what the model learned.
 """
@@ -18,7 +18,8 @@ import torch
 from scipy import stats
 from torch import nn
 
-from ..training.models import Classifier, randomisation_stages
+from ..training.model_parts import randomisation_stages
+from ..training.models import Classifier
 from .explain import compute_cams
 
 

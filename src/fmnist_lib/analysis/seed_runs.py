@@ -11,7 +11,7 @@ import pandas as pd
 from ..runs.cache import Run
 from ..runs.seeds import seed_metrics, seed_predictions
 from ..training.config import TrainConfig
-from ..training.models import model_label
+from ..training.model_parts import model_label
 from .calibration import expected_calibration_error, softmax
 
 RUN_METRICS = ("test acc %", "test loss", "errors", "ECE %")

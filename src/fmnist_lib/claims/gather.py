@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from ..analysis.failures import error_table
 from ..analysis.stats import mean_interval, paired_bootstrap
 from ..runs.cache import Run
-from ..training.models import model_label
+from ..training.model_parts import model_label
 from .evidence import RunSet
 
 

@@ -16,7 +16,7 @@ import torch
 from ..analysis import explain
 from ..analysis.augmentation_study import compare_arms
 from ..analysis.failures import error_table
-from ..analysis.memo import remembered
+from ..analysis.memo import ANALYSIS_CODE, remembered
 from ..analysis.robustness import stratified_order
 from ..analysis.saliency_randomisation import cascading_randomisation, sanity_verdict
 from ..data.fashion_mnist import FashionMNIST
@@ -31,6 +31,7 @@ from .verdicts import Claim
 from .writeup_gradcam import gradcam_claim
 
 CUSTOM = "custom_cnn"
+LEDGER_CODE = (*ANALYSIS_CODE, "claims")  # what the remembered pattern statistics call: `pattern_results` is here
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,8 @@ def pattern_evidence(run: Run, data: FashionMNIST, weights: str = "final", metho
         return pattern_results(explain.compute_cams(model, images, table.prediction.tolist(), method=method),
                                images, table)
 
-    return remembered(run.path, "gradcam-patterns", {"weights": weights, "method": method, "n": n}, compute)
+    return remembered(run.path, "gradcam-patterns", {"weights": weights, "method": method, "n": n}, compute,
+                      device=device, code=LEDGER_CODE)
 
 
 def gradcam_evidence(run: Run, data: FashionMNIST, inputs: LedgerInputs) -> tuple[dict, bool]:

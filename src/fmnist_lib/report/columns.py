@@ -83,4 +83,5 @@ DISPLAY_NAMES: dict[str, tuple[str, str | None]] = {
     "precision": ("Precision", "text"), "package": ("Package", "code"), "version": ("Version", "text"),
     "file": ("File", "code"), "shape": ("Shape", "text"), "sha256 (decompressed)": ("SHA-256 of the content", "code"),
     "measured": ("Measured", None), "value": ("Value", "text"),
+    "environment": ("requirements.lock (SHA-256, first 16 digits)", "code"),
 }

@@ -1,20 +1,16 @@
-"""Papermill execution of one section's notebook, and the record that says whether an executed page is current.
+"""Papermill execution of one section's notebook, and where a build keeps what it made.
 
-A page is current when it was executed from the same notebook source, with the same parameters, by the
-same library code (`library_fingerprint`); `fmnist report` keeps current pages and executes the rest.
+Whether an executed page is still current is the record's question (`record.py`): it keeps what each page read.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__
 from ..errors import ReportError
 
 if TYPE_CHECKING:  # the registry imports this module
@@ -69,6 +65,23 @@ def _kernel_environment() -> None:
     os.environ.pop("MPLBACKEND", None)
 
 
+def _kernel_options() -> dict:
+    """Papermill options for the kernel's connection: CurveZMQ encryption where pyzmq and the kernel offer it.
+
+    A kernel reached over plain TCP prints a warning to the terminal on every start ("Kernel is running over TCP
+    without encryption"), once per page. It means what it says: any local user could read the traffic. So the
+    kernel manager provisions CurveZMQ keys (jupyter_client's `transport_encryption="auto"`: used when the
+    kernelspec declares `supported_encryption: curve`, as ipykernel's does), which answers the warning instead of
+    hiding it. Without CurveZMQ in pyzmq the setting would be refused, so it is asked for only when available.
+    """
+    import zmq
+    from traitlets.config import Config
+
+    if not zmq.has("curve"):
+        return {}
+    return {"config": Config({"KernelManager": {"transport_encryption": "auto"}})}
+
+
 def _remove_parameter_cells(path: Path) -> None:
     """Tag the parameters cell and papermill's injected one `remove-cell`: a page shows neither the code nor a
     toggle for it (the profile box and the reproducibility page say what the parameters were)."""
@@ -96,7 +109,7 @@ def execute_section(paths: Paths, section: Section, parameters: dict) -> float:
     try:
         papermill.execute_notebook(str(paths.root / "notebooks" / section.notebook), str(staging),
                                    parameters=parameters, kernel_name="python3", progress_bar=False,
-                                   cwd=str(paths.root / "notebooks"))
+                                   cwd=str(paths.root / "notebooks"), **_kernel_options())
     except PapermillExecutionError as error:
         failed = paths.failed / section.notebook
         os.replace(staging, failed)
@@ -106,44 +119,3 @@ def execute_section(paths: Paths, section: Section, parameters: dict) -> float:
     _remove_parameter_cells(staging)
     os.replace(staging, target)
     return time.perf_counter() - started
-
-
-def _source_sha256(root: Path, section: Section) -> str:
-    return hashlib.sha256((root / "notebooks" / section.notebook).read_bytes()).hexdigest()
-
-
-def library_fingerprint() -> str:
-    """SHA-256 of the library's source (with the scripts and styles pages inline, the explorer's): a page executed by
-    other code is not current, whatever its version says."""
-    package = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".js", ".css")):
-        digest.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
-    return digest.hexdigest()
-
-
-def read_record(path: Path) -> dict:
-    """The execution record ({section: notebook, parameters, seconds, fingerprints}); empty if there is none."""
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def write_record(paths: Paths, section: Section, parameters: dict, seconds: float) -> None:
-    """Add (or replace) the section's entry in the record, atomically."""
-    record = read_record(paths.record)
-    record[section.name] = {"notebook": section.notebook, "parameters": parameters, "seconds": round(seconds, 1),
-                            "source_sha256": _source_sha256(paths.root, section), "library": __version__,
-                            "library_sha256": library_fingerprint()}
-    temporary = paths.record.with_suffix(".tmp")
-    temporary.write_text(json.dumps(record, indent=2))
-    os.replace(temporary, paths.record)
-
-
-def is_current(paths: Paths, section: Section, parameters: dict) -> bool:
-    """Executed already, from the same notebook source, parameters and library code: no need to run again."""
-    entry = read_record(paths.record).get(section.name, {})
-    return ((paths.executed / section.notebook).exists() and entry.get("parameters") == parameters
-            and entry.get("source_sha256") == _source_sha256(paths.root, section)
-            and entry.get("library_sha256") == library_fingerprint())

@@ -24,7 +24,7 @@ from ..errors import ConfigError
 from ..runs.cache import Run
 from ..runs.seeds import seed_predictions
 from ..training.evaluate import confusion_matrix
-from ..training.models import model_label
+from ..training.model_parts import model_label
 from .profiles import STUDY_MODEL, seeds_at_headline_budget
 
 # Grad-CAM maps travel at 14 x 14: the custom CNN's CAM layer is 14 x 14 and the others' 7 x 7, so

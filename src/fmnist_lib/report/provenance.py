@@ -1,5 +1,5 @@
-"""How the report was made: package versions, hardware, the git commit, the data files, and each page's
-parameters, time and runs (from the execution record)."""
+"""How the report was made: package versions, the pinned environment, hardware, the git commit, the data files,
+and each page's parameters, time and runs (from the execution record)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pandas as pd
 import torch
 
 from ..data.fashion_mnist import IDX_FILES
+from ..fingerprint import LOCK_FILE, requirements_lock_sha256
 from ..runs.cache import run_name
 from .sections import get_section
 
@@ -30,6 +31,24 @@ def package_versions() -> pd.DataFrame:
             return "not installed"
 
     return pd.DataFrame({"version": [version(name) for name in PACKAGES]}, index=pd.Index(PACKAGES, name="package"))
+
+
+def environment_text() -> str:
+    """The pinned environment this build ran in, in words: the SHA-256 of the checkout's requirements.lock."""
+    sha = requirements_lock_sha256()
+    if sha is None:
+        return f"not pinned: this checkout has no {LOCK_FILE}"
+    return f"installed from {LOCK_FILE} with SHA-256 {sha}"
+
+
+def _run_lock(cache: str | None, name: str) -> str:
+    """The first 16 hex digits of the requirements.lock SHA-256 a run recorded ('none' without a lock file, 'not
+    recorded' for a run from before runs recorded it or not in the cache)."""
+    try:
+        sha = json.loads((Path(cache) / name / "config.json").read_text())["requirements_lock_sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "not recorded"
+    return sha[:16] if sha else "none"
 
 
 def cpu_model() -> str:
@@ -83,13 +102,15 @@ def pages_table(record: dict) -> pd.DataFrame:
 
 
 def runs_table(record: dict) -> pd.DataFrame:
-    """One row per (page, run) of the record: the run's name and the config values that tell runs apart."""
+    """One row per (page, run) of the record: the run's name, the config values that tell runs apart, and the
+    pinned environment it was trained in (its requirements.lock SHA-256, read from the page's results cache)."""
     rows = []
     for name, entry in record.items():
         for config in get_section(name).configs(entry["parameters"]):
-            rows.append({"section": name, "run": run_name(config), "model": config.model, "epochs": config.epochs,
+            run = run_name(config)
+            rows.append({"section": name, "run": run, "model": config.model, "epochs": config.epochs,
                          "train images": config.n_train, "augment": config.augment, "seed": config.seed,
                          "split seed": config.split_seed, "device": config.resolved().device,
-                         "precision": config.resolved().precision})
+                         "precision": config.resolved().precision, "environment": _run_lock(entry.get("cache"), run)})
     return pd.DataFrame(rows).drop_duplicates(subset=["section", "run"])
 

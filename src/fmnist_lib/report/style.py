@@ -35,7 +35,8 @@ DEFAULT_MISSING = "no value: the measure does not apply here"
 def _display_values() -> dict[str, str]:
     """Identifiers that reach tables as values, by their names for people: models, corruptions, CAM methods."""
     from ..data.corruptions import CORRUPTIONS, label
-    from ..training.models import MODEL_NAMES, model_label
+    from ..training.model_parts import model_label
+    from ..training.models import MODEL_NAMES
 
     names = {name: model_label(name) for name in MODEL_NAMES}
     names |= {name: label(name)[0].upper() + label(name)[1:] for name in CORRUPTIONS}

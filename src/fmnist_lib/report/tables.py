@@ -10,7 +10,7 @@ from ..analysis.training_curves import overfitting
 from ..data.fashion_mnist import CLASS_NAMES, IMAGE_SIZE, FashionMNIST
 from ..runs.cache import Run
 from ..training.forward import forward
-from ..training.models import model_label
+from ..training.model_parts import model_label
 from ..training.train import split_for
 
 

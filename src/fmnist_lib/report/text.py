@@ -96,7 +96,7 @@ def cam_method_name(method: str) -> str:
 def cam_layer_name(model) -> str:
     """The layer Grad-CAM reads (`models.gradcam_layer`), named as the saliency page names layers: 'block 2,
     conv 2' for the custom CNN, 'block 3' for VGG, 'stage 2' for ResNet-18, rather than a module path."""
-    from ..training.models import gradcam_layer, randomisation_stages
+    from ..training.model_parts import gradcam_layer, randomisation_stages
 
     layer = gradcam_layer(model)
     for name, modules in randomisation_stages(model):

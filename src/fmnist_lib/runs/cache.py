@@ -1,12 +1,13 @@
 """The results cache: one folder per training run, keyed by everything that determines it.
 
-A run's key hashes its resolved config, the data checksum and the fingerprint of the code that computes and
-stores a run (`fingerprint.code_fingerprint`). A run folder (written by `store.write_run`) holds config.json,
+A run's key hashes its resolved config, the data checksum, the fingerprint of the code that computes and
+stores a run (`fingerprint.code_fingerprint`) and the software that runs that code (`fingerprint.run_software`:
+torch and torchvision, and CUDA's versions on CUDA). A run folder (written by `store.write_run`) holds config.json,
 history.csv, metrics.json, predictions.npz and two safetensors weight files (final and best-validation), plus
 manifest.json with the SHA-256 of each, written last. The folder is assembled under a temporary name and
 renamed into place, so a run either exists whole or not at all; a run whose files do not match its manifest
-is never used, and neither is a run made by other code (`stale`: it has another key, and `fmnist runs`
-lists it as such). Nothing in the cache is ever unpickled.
+is never used, and neither is a run made by other code or other versions of torch (`stale`: it has another
+key, and `fmnist runs` lists it as such). Nothing in the cache is ever unpickled.
 """
 
 from __future__ import annotations
@@ -30,13 +31,13 @@ from ..errors import CacheError, TrainingDiverged
 from ..training.config import TrainConfig
 from ..training.models import Classifier, build_model
 from ..training.train import train
-from .fingerprint import code_fingerprint
+from .fingerprint import code_fingerprint, run_software
 from .store import MANIFEST, WEIGHTS, sha256_file, write_run
 
 log = logging.getLogger("fmnist_lib")
 
 CACHE_ENV = "FMNIST_CACHE_DIR"
-PARTIAL_RECORD = "run.json"  # beside a partial run's checkpoint: the code and config it is being trained with
+PARTIAL_RECORD = "run.json"  # beside a partial run's checkpoint: the code, software and config it is trained with
 
 
 class StaleRunError(CacheError):
@@ -70,13 +71,15 @@ def writable_cache_dir(cache_dir: str | Path | None = None) -> Path:
 
 
 def run_key(config: TrainConfig) -> str:
-    """16 hex digits of SHA-256 over the resolved config, the data checksum and the code fingerprint."""
+    """16 hex digits of SHA-256 over the resolved config, the data checksum, the code fingerprint and the software
+    versions that compute it (`run_software`)."""
     return key_of(config.resolved().to_dict())
 
 
 def key_of(resolved_config: dict) -> str:
     """The key of a resolved config (`TrainConfig.resolved().to_dict()`), as stored in a run's config.json."""
-    payload = {"config": resolved_config, "data": DATA_CHECKSUM, "code": code_fingerprint()}
+    payload = {"config": resolved_config, "data": DATA_CHECKSUM, "code": code_fingerprint(),
+               "software": run_software(resolved_config["device"])}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -136,7 +139,8 @@ def _check_weights(weights: str) -> str:
 def verify_run(path: Path) -> dict:
     """Check a run folder against its manifest; returns the manifest or raises CacheError saying what is wrong.
 
-    A run made by other code raises StaleRunError (a CacheError): it is intact but never used as current.
+    A run made by other code, or by other versions of torch and torchvision (or CUDA's), raises StaleRunError
+    (a CacheError): it is intact but never used as current.
     """
     try:
         manifest = json.loads((path / MANIFEST).read_text())
@@ -153,7 +157,27 @@ def verify_run(path: Path) -> dict:
                    else f"fmnist_lib {manifest.get('library', '?')}, before runs recorded their code")
         raise StaleRunError(f"Run {path.name} is stale: it was made by {made_by}, and this code's fingerprint is "
                             f"{code_fingerprint()}. `fmnist runs --remove-stale` deletes such runs.")
+    software = run_software(_stored_device(path))
+    if manifest.get("software") != software:
+        raise StaleRunError(f"Run {path.name} is stale: it was made with {_versions(manifest.get('software'))}, "
+                            f"and this machine has {_versions(software)}. `fmnist runs --remove-stale` deletes such "
+                            "runs.")
     return manifest
+
+
+def _stored_device(path: Path) -> str:
+    """The resolved device a run folder says it trained on ('cpu' if its config cannot be read: then its checksums
+    have already failed)."""
+    try:
+        return json.loads((path / "config.json").read_text())["config"]["device"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "cpu"
+
+
+def _versions(software: dict | None) -> str:
+    if not software:
+        return "software it did not record"
+    return ", ".join(f"{name} {version}" for name, version in software.items())
 
 
 def read_run(path: Path, *, allow_stale: bool = False) -> Run:
@@ -205,14 +229,15 @@ def load_or_train(config: TrainConfig, *, cache_dir: str | Path | None = None, d
         data = data if data is not None else load_fashion_mnist()
         partial = cache_dir / ".partial" / name
         partial.mkdir(parents=True, exist_ok=True)
-        (partial / PARTIAL_RECORD).write_text(json.dumps({"code": code_fingerprint(),
-                                                          "config": config.resolved().to_dict()}, indent=2))
+        resolved = config.resolved().to_dict()
+        (partial / PARTIAL_RECORD).write_text(json.dumps({"code": code_fingerprint(), "config": resolved,
+                                                          "software": run_software(resolved["device"])}, indent=2))
         try:
             result = train(config, data, progress=progress, checkpoint=partial / "checkpoint.pt")
         except TrainingDiverged:
             shutil.rmtree(partial, ignore_errors=True)
             raise
-        write_run(result, data, path, code_fingerprint())
+        write_run(result, data, path, code_fingerprint(), run_software(resolved["device"]))
         shutil.rmtree(partial, ignore_errors=True)
         return read_run(path)
     finally:

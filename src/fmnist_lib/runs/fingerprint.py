@@ -11,28 +11,33 @@ data checksum, the source of exactly the modules whose code can change what a ru
   (`training/*.py` except `determinism.py`, which only measures two trainings and stores nothing);
 - runs: what is evaluated and written into a run folder (`runs/store.py`), but not `runs/cache.py`, which
   only names, finds, verifies and lists runs (a change to the key itself changes every key anyway);
-- the package files these import on the way (`__init__.py` files, `errors.py`).
+- the package files these import on the way (`__init__.py` files, `errors.py`, and `fingerprint.py`, the one
+  hash function every stage uses, which `runs/store.py` imports to record the pinned environment).
 
 This module itself is not listed: the names of the files are hashed with their bytes, so changing the list
-changes every key, and so does changing how the hash is made.
+changes every key, and so does changing how the hash is made. Beside the code, the key holds the software that
+runs it (`run_software`): torch and torchvision, and on CUDA the CUDA and cuDNN versions, so a machine with
+another torch never serves or overwrites this machine's runs.
 
 Nothing else is listed: plots, analyses, claims, report pages and notebooks read runs and never change one,
-so editing them keeps every cached run valid. tests/test_fingerprint.py imports `training/train.py` and
-`runs/store.py` in a fresh interpreter and fails when any fmnist_lib module they load is missing here, so a
-new training module cannot be forgotten. The hash covers the raw bytes, comments included: a reworded
-comment costs a retraining, a forgotten change of behaviour would cost a wrong number.
+so editing them keeps every cached run valid; so does what the report knows about an architecture beyond
+building it (display names, Grad-CAM layers, randomisation stages: `training/model_parts.py`).
+tests/test_fingerprint.py imports `training/train.py` and `runs/store.py` in a fresh interpreter and fails
+when any fmnist_lib module they load is missing here, so a new training module cannot be forgotten. The hash
+covers the raw bytes, comments included: a reworded comment costs a retraining, a forgotten change of behaviour
+would cost a wrong number.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1]  # src/fmnist_lib
+from ..fingerprint import PACKAGE, cuda_versions, package_versions, source_fingerprint
+
 RESULT_SOURCES = (
     "__init__.py",
     "errors.py",
+    "fingerprint.py",
     "data/__init__.py",
     "data/fashion_mnist.py",
     "data/batches.py",
@@ -47,20 +52,27 @@ RESULT_SOURCES = (
     "runs/__init__.py",
     "runs/store.py",
 )
+RESULT_PACKAGES = ("torch", "torchvision")  # the packages whose kernels and layers compute a run
 
 
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """The fingerprint of this process's code (`source_fingerprint` of the installed package).
+    """The fingerprint of this process's code: `fingerprint.source_fingerprint` of RESULT_SOURCES.
 
     Read once per process and kept: the modules a process has imported are the code its runs are made with.
     """
-    return source_fingerprint(PACKAGE)
+    return source_fingerprint(RESULT_SOURCES, package=PACKAGE)
 
 
-def source_fingerprint(package: Path) -> str:
-    """16 hex digits of SHA-256 over the path and bytes of each file of RESULT_SOURCES under `package`, in order."""
-    digest = hashlib.sha256()
-    for name in RESULT_SOURCES:
-        digest.update(name.encode() + b"\0" + (package / name).read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+def run_software(device: str) -> dict[str, str | None]:
+    """The software that computes a run on `device` (a resolved device type): torch and torchvision, and on CUDA
+    the CUDA and cuDNN versions torch was built with. Part of the run's key: two versions of torch need not
+    round alike, so their runs are different runs."""
+    return dict(_software(device))
+
+
+@functools.lru_cache(maxsize=None)
+def _software(device: str) -> tuple[tuple[str, str | None], ...]:
+    """Read once per process, as the code is: a process computes with the packages it imported."""
+    software = package_versions(RESULT_PACKAGES)
+    return tuple({**software, **cuda_versions()}.items() if device == "cuda" else software.items())

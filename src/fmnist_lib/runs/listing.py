@@ -18,7 +18,7 @@ from filelock import FileLock, Timeout
 
 from ..errors import CacheError
 from .cache import PARTIAL_RECORD, StaleRunError, default_cache_dir, key_of, read_run, verify_run
-from .fingerprint import code_fingerprint
+from .fingerprint import code_fingerprint, run_software
 
 log = logging.getLogger("fmnist_lib")
 
@@ -61,7 +61,8 @@ def list_runs(cache_dir: str | Path | None = None) -> pd.DataFrame:
 
 
 def remove_stale(cache_dir: str | Path | None = None) -> list[str]:
-    """Delete the runs made by other code, and checkpoints of interrupted runs of other code; returns their names.
+    """Delete the runs made by other code (or software), and checkpoints of interrupted runs of other code; returns
+    their names.
 
     Current runs, damaged current runs (trained again when asked for) and anything whose lock another process
     holds are left alone. Other code sharing this cache (another checkout, an older version) loses its runs:
@@ -76,13 +77,19 @@ def remove_stale(cache_dir: str | Path | None = None) -> list[str]:
     for partial in sorted(partials.iterdir()) if partials.is_dir() else []:
         if partial.name.startswith("."):
             continue
-        try:
-            code = json.loads((partial / PARTIAL_RECORD).read_text())["code"]
-        except (OSError, ValueError, KeyError, TypeError):
-            code = None  # from before partial runs recorded their code
-        if code != code_fingerprint() and _remove(partial, folder):
+        if not _current_partial(partial) and _remove(partial, folder):
             removed.append(f".partial/{partial.name}")
     return removed
+
+
+def _current_partial(partial: Path) -> bool:
+    """Whether an interrupted run is being trained by this code and software (only then can it be resumed)."""
+    try:
+        record = json.loads((partial / PARTIAL_RECORD).read_text())
+        return (record["code"] == code_fingerprint()
+                and record.get("software") == run_software(record["config"]["device"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False  # from before partial runs recorded their code
 
 
 def _run_folders(cache_dir: str | Path | None) -> list[Path]:

@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import shutil
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from safetensors.torch import save_file
 
 from .. import __version__
 from ..data.fashion_mnist import DATA_CHECKSUM, FashionMNIST
+from ..fingerprint import requirements_lock_sha256
 from ..training.evaluate import summarize
 from ..training.forward import predict_logits
 from ..training.models import build_model, count_parameters
@@ -78,22 +80,27 @@ def _environment() -> dict:
             "threads": torch.get_num_threads()}
 
 
-def write_run(result: TrainResult, data: FashionMNIST, path: Path, code: str) -> None:
+def write_run(result: TrainResult, data: FashionMNIST, path: Path, code: str, software: dict) -> None:
     """Evaluate the run, assemble its folder under a temporary name, manifest last, then rename it into place.
 
-    `code` is the fingerprint of the code that made it (`fingerprint.code_fingerprint`), recorded in
-    config.json and the manifest. The caller holds the run's lock, so leftovers of a writer that was killed
-    can be removed.
+    `code` is the fingerprint of the code that made it (`fingerprint.code_fingerprint`) and `software` the
+    versions in its key (`fingerprint.run_software`), both recorded in config.json and the manifest, with the
+    SHA-256 of the checkout's requirements.lock (None without one): the whole pinned environment, recorded but
+    not keyed. The caller holds the run's lock, so leftovers of a writer that was killed can be removed.
     """
     for leftover in path.parent.glob(f".tmp-{path.name}-*"):
         shutil.rmtree(leftover, ignore_errors=True)
     temporary = path.with_name(f".tmp-{path.name}-{os.getpid()}")
     temporary.mkdir(parents=True)
+    started = time.perf_counter()
     evaluation, arrays = evaluate(result, data)
+    evaluation_seconds = time.perf_counter() - started
     key = path.name.rsplit("-", 1)[-1]
     config_record = {"config": result.config.to_dict(), "key": key, "data_checksum": DATA_CHECKSUM, "code": code,
-                     "library": __version__}
+                     "software": software, "library": __version__,
+                     "requirements_lock_sha256": requirements_lock_sha256()}
     metrics = {**evaluation, "best_epoch": result.best_epoch, "train_seconds": result.seconds,
+               "evaluation_seconds": evaluation_seconds, "run_seconds": result.wall_seconds + evaluation_seconds,
                "n_parameters": count_parameters(build_model(result.config.model)),
                "normalization": {"mean": result.mean, "std": result.std},
                "data_folder": str(data.folder), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -105,7 +112,7 @@ def write_run(result: TrainResult, data: FashionMNIST, path: Path, code: str) ->
     for weights, state in (("final", result.final_state), ("best", result.best_state)):
         save_file({k: v.contiguous() for k, v in state.items()}, temporary / f"weights_{weights}.safetensors")
     files = {p.name: sha256_file(p) for p in sorted(temporary.iterdir())}
-    manifest = {"files": files, "code": code, "key": key, "library": __version__}
+    manifest = {"files": files, "code": code, "software": software, "key": key, "library": __version__}
     (temporary / MANIFEST).write_text(json.dumps(manifest, indent=2))
     if path.exists():  # a damaged earlier copy: move it out of the way, then swap
         shutil.rmtree(path.with_name(f".trash-{path.name}"), ignore_errors=True)

@@ -9,6 +9,7 @@ after the others finished; running the sweep again retries exactly what is not c
 
 from __future__ import annotations
 
+import functools
 import json
 import statistics
 import time
@@ -24,16 +25,63 @@ from ..training.config import TrainConfig
 from .cache import run_name, verify_run, writable_cache_dir
 from .executors import Executor, Outcome
 
-# Cost is counted in training-image equivalents: a forward pass alone (validation, the test set) costs about a
-# third of a training step. After training, both weight sets predict the 10,000 test images.
-FORWARD_SHARE = 1 / 3
-TEST_IMAGES = 2 * 10_000
+# A forward pass per image, as a share of a training step at the same precision, and the fp32 evaluation's forward
+# pass as a share of a training step at the run's precision: measured for the custom CNN on this project's 2-core
+# CPU (`make_train_step` on batches of 128 against `predict_logits` on batches of 256, in alternating rounds):
+# 0.15 to 0.21 in bf16 and 0.19 in fp32; an fp32 forward pass 0.26 to 0.27 of a bf16 training step. They weigh a
+# run's validation images against its training images, and stand in for the evaluation until a cached run of the
+# same model, device and precision has measured it.
+FORWARD_SHARE = 0.2
+FP32_FORWARD = {"fp32": 0.2, "bf16": 0.27}
+TEST_IMAGES = 10_000  # evaluated once per weight set, final and best
 # Seconds per training image when no cached run of the same model, device and precision measures it: base of the
-# device x relative cost of the model. The relative costs were measured on a 2-core CPU (fp32); the GPU and MPS
-# bases are guesses, to be replaced by measurements as soon as the cache holds a run.
-RELATIVE_COST = {"custom_cnn": 1.0, "vgg16": 7.0, "vgg19": 10.0, "resnet18": 7.5}
-ROUGH_SECONDS_PER_IMAGE = {"cpu": 2e-3, "cuda": 3e-5, "mps": 3e-4}
+# device and precision x relative cost of the model. Measured on this project's 2-core CPU (README, Performance):
+# the custom CNN trains 1,195 images/s in fp32 and 2,143 in bf16; in the cpu profile's runs (bf16) VGG-16 costs 10
+# times as much per image, VGG-19 13 times and ResNet-18 6 times. The GPU and MPS bases are guesses, replaced by
+# measurements as soon as the cache holds a run.
+RELATIVE_COST = {"custom_cnn": 1.0, "vgg16": 10.0, "vgg19": 13.0, "resnet18": 6.0}
+ROUGH_SECONDS_PER_IMAGE = {("cpu", "fp32"): 8.4e-4, ("cpu", "bf16"): 4.7e-4, ("cuda", "fp32"): 6e-5,
+                           ("cuda", "bf16"): 3e-5, ("mps", "fp32"): 3e-4, ("mps", "bf16"): 3e-4}
 REFRESH_SECONDS = 10  # the progress line is redrawn when a count changes, else this often (log files stay short)
+
+
+@dataclass(frozen=True)
+class Rates:
+    """What one run of a model, device and precision costs, per unit (see `estimate_seconds`)."""
+
+    epoch: float  # seconds per epoch image: a training image, or a validated image weighed FORWARD_SHARE
+    evaluation: float | None = None  # seconds per image of the fp32 evaluation (None: not measured)
+    other: float = 0.0  # seconds per run beyond epochs and evaluation: setup, checkpoints, writing
+
+
+def validated_images(config: TrainConfig) -> int:
+    """The validation images a run predicts after each epoch and once more in fp32 (`val_subset`, else all)."""
+    return min(config.val_subset or config.val_size, config.val_size)
+
+
+def epoch_images(config: TrainConfig) -> float:
+    """An epoch's work in training-image equivalents: the training steps, then the validation's forward pass."""
+    return config.n_train + FORWARD_SHARE * validated_images(config)
+
+
+def evaluation_images(config: TrainConfig) -> int:
+    """The images the store evaluates in fp32: the test set for both weight sets, and the validated images."""
+    return 2 * TEST_IMAGES + validated_images(config)
+
+
+def estimate_seconds(config: TrainConfig, rates: Rates) -> float:
+    """How long training and storing `config` (resolved) takes, in seconds:
+
+        epochs x epoch_images x rates.epoch          the training steps and each epoch's validation
+      + evaluation_images x rates.evaluation         the fp32 evaluation of both weight sets and the validation
+      + rates.other                                   setup, per-epoch checkpoints, writing the run folder
+
+    `measured_rates` reads the rates from cached runs of the same model, device and precision, so the estimate
+    is what such runs took here; without one, `rough_rates`. A run whose best epoch is its last evaluates one
+    weight set fewer, so the evaluation term is an upper bound.
+    """
+    evaluation = rates.evaluation if rates.evaluation is not None else rates.epoch * FP32_FORWARD[config.precision]
+    return config.epochs * epoch_images(config) * rates.epoch + evaluation_images(config) * evaluation + rates.other
 
 
 @dataclass(frozen=True)
@@ -43,7 +91,7 @@ class PlannedRun:
     config: TrainConfig
     name: str
     cached: bool
-    seconds: float  # estimated training time
+    seconds: float  # estimated time to train, evaluate and store it (`estimate_seconds`)
     measured: bool  # the estimate comes from cached runs of the same model, device and precision
 
 
@@ -54,19 +102,16 @@ def plan_sweep(configs: list[TrainConfig], cache_dir: str | Path) -> list[Planne
     for config in configs:
         config = config.resolved()  # workers must compute the key this machine computes
         name = run_name(config)
-        rate = rates.get((config.model, config.device, config.precision))
-        images = config.epochs * _epoch_images(config) + FORWARD_SHARE * TEST_IMAGES
-        seconds = (rate or rough_rate(config)) * images
-        planned.append(PlannedRun(config, name, _is_cached(Path(cache_dir) / name), seconds, rate is not None))
+        measured = rates.get((config.model, config.device, config.precision))
+        seconds = estimate_seconds(config, measured or rough_rates(config))
+        planned.append(PlannedRun(config, name, _is_cached(Path(cache_dir) / name), seconds, measured is not None))
     return planned
 
 
-def _epoch_images(config: TrainConfig) -> float:
-    return config.n_train + FORWARD_SHARE * config.val_size
-
-
-def rough_rate(config: TrainConfig) -> float:
-    return ROUGH_SECONDS_PER_IMAGE[config.device] * RELATIVE_COST.get(config.model, 10.0)
+def rough_rates(config: TrainConfig) -> Rates:
+    """Rates without a measurement: the device's base x the model's relative cost, nothing beyond."""
+    base = ROUGH_SECONDS_PER_IMAGE.get((config.device, config.precision), ROUGH_SECONDS_PER_IMAGE["cpu", "fp32"])
+    return Rates(epoch=base * RELATIVE_COST.get(config.model, 10.0))
 
 
 def _is_cached(path: Path) -> bool:
@@ -77,24 +122,38 @@ def _is_cached(path: Path) -> bool:
         return False
 
 
-def measured_rates(cache_dir: str | Path) -> dict[tuple[str, str, str], float]:
-    """Median seconds per training-image equivalent of the cached runs' epochs, by (model, device, precision).
+def measured_rates(cache_dir: str | Path) -> dict[tuple[str, str, str], Rates]:
+    """`Rates` by (model, device, precision): the medians over the cached runs of their seconds per epoch image
+    (history.csv), per evaluated image and beyond both (metrics.json; runs from before these were recorded measure
+    the epochs only).
 
-    Reads only config.json and history.csv (no checksums): an estimate does not need verified weights.
+    Reads only config.json, history.csv and metrics.json (no checksums): an estimate does not need verified weights.
     """
-    samples: dict[tuple, list[float]] = {}
+    samples: dict[tuple, list[tuple[float, float | None, float | None]]] = {}
     for path in Path(cache_dir).glob("*-*/history.csv"):
         if path.parent.name.startswith("."):  # a run being written or thrown away
             continue
         try:
             config = TrainConfig.from_dict(json.loads((path.parent / "config.json").read_text())["config"])
+            metrics = json.loads((path.parent / "metrics.json").read_text())
             seconds = pd.read_csv(path)["seconds"]
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if len(seconds):
-            samples.setdefault((config.model, config.device, config.precision), []).append(
-                float(seconds.mean()) / _epoch_images(config))
-    return {key: statistics.median(values) for key, values in samples.items()}
+        if not len(seconds):
+            continue
+        evaluation, whole = metrics.get("evaluation_seconds"), metrics.get("run_seconds")
+        other = whole - float(seconds.sum()) - evaluation if evaluation is not None and whole is not None else None
+        samples.setdefault((config.model, config.device, config.precision), []).append(
+            (float(seconds.mean()) / epoch_images(config),
+             evaluation / evaluation_images(config) if evaluation is not None else None, other))
+    return {key: Rates(epoch=statistics.median(s[0] for s in runs), evaluation=_median(s[1] for s in runs),
+                       other=max(_median(s[2] for s in runs) or 0.0, 0.0))
+            for key, runs in samples.items()}
+
+
+def _median(values) -> float | None:
+    present = [value for value in values if value is not None]
+    return statistics.median(present) if present else None
 
 
 def _hours(seconds: float) -> str:
@@ -157,7 +216,7 @@ class SweepFailed(SweepError):
 
 
 def run_sweep(configs: list[TrainConfig], executor: Executor, cache_dir: str | Path, *, progress: bool = True,
-              echo: Callable[[str], None] = print) -> SweepResult:
+              echo: Callable[[str], None] = functools.partial(print, flush=True)) -> SweepResult:
     """Train every config not yet cached through `executor`; raises SweepFailed, after all ended, if any failed."""
     cache_dir = writable_cache_dir(Path(cache_dir).resolve())  # workers get an absolute path, never a cwd
     planned = plan_sweep(configs, cache_dir)
@@ -168,12 +227,13 @@ def run_sweep(configs: list[TrainConfig], executor: Executor, cache_dir: str | P
         echo(f"Dask dashboard: {executor.dashboard_link}")
     if not todo:
         return result
-    with tqdm(total=len(todo), desc="runs", unit="run", disable=not progress, dynamic_ncols=True) as bar:
+    # disable=None: the bar is drawn on a terminal only; in a log each run's line says what happened
+    with tqdm(total=len(todo), desc="runs", unit="run", disable=None if progress else True, dynamic_ncols=True) as bar:
         shown, shown_at = None, 0.0
         for outcome in executor.run([p.config for p in todo], cache_dir):
             if outcome is not None:
-                _record(result, todo[outcome.index], outcome, bar if progress else None, echo)
-            if not progress:
+                _record(result, todo[outcome.index], outcome, None if bar.disable else bar, echo)
+            if bar.disable:
                 continue
             counts = {"running": executor.running(), "failed": len(result.failed)}
             if counts != shown or time.monotonic() - shown_at > REFRESH_SECONDS:
@@ -189,7 +249,8 @@ def _record(result: SweepResult, run: PlannedRun, outcome: Outcome, bar: tqdm | 
     error = outcome.error
     if error is None and outcome.summary["run"] != run.name:
         error = (f"the worker stored run {outcome.summary['run']} where this machine expects {run.name}: "
-                 "its training code (fmnist_lib's code fingerprint) or data differ; install the same on every worker")
+                 "its training code (fmnist_lib's code fingerprint), its torch or torchvision version or its data "
+                 "differ; install the same on every worker")
     write = bar.write if bar is not None else echo
     if error is None:
         result.trained.append((run, outcome.summary))

@@ -16,6 +16,7 @@ the cache stores it (`runs.store.evaluate`).
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +49,8 @@ class TrainResult:
     best_epoch: int
     mean: float
     std: float
-    seconds: float = field(default=0.0)
+    seconds: float = field(default=0.0)  # the epochs' (training steps and validation), as history.csv sums them
+    wall_seconds: float = field(default=0.0)  # all of `train` in this process: setup, epochs, checkpoints
 
     def model(self, weights: str = "final") -> Classifier:
         """The trained network with its final (or best-validation) weights, on the run's device."""
@@ -202,15 +204,24 @@ def check_trainable(config: TrainConfig) -> None:
         check_last_batch(config, build_model(config.model))
 
 
+def epoch_line(config: TrainConfig, row: dict) -> str:
+    """One finished epoch in one plain line, for a log: what the progress bar shows on a terminal."""
+    return (f"{config.model} epoch {row['epoch']}/{config.epochs}: loss {row['train_loss']:.4f}, "
+            f"acc {row['train_acc']:.4f}, val_loss {row['val_loss']:.4f}, val_acc {row['val_acc']:.4f}, "
+            f"{row['seconds']:.1f} s")
+
+
 def train(config: TrainConfig, data: FashionMNIST, *, progress: bool = True,
           checkpoint: Path | None = None) -> TrainResult:
     """Train one model under `config`; keeps the final and the best-validation weights.
 
     With `checkpoint`, the state is saved after every epoch and an existing
-    checkpoint is resumed from, so an interrupted run loses at most one epoch.
+    checkpoint is resumed from, so an interrupted run loses at most one epoch. `progress` shows a
+    progress bar on a terminal, and one line per epoch on standard error otherwise (a log file).
     A loss (or a validation loss) that turns non-finite raises TrainingDiverged
     naming the epoch and step, and removes the checkpoint.
     """
+    started_run = time.perf_counter()
     config = config.resolved()
     device = torch.device(config.device)
     split = split_for(config, data)
@@ -230,7 +241,9 @@ def train(config: TrainConfig, data: FashionMNIST, *, progress: bool = True,
     for epoch in range(len(history) + 1, config.epochs + 1):
         started = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
-        with tqdm(total=steps, desc=f"{config.model} epoch {epoch}/{config.epochs}", disable=not progress,
+        # disable=None: tqdm draws only on a terminal, where it redraws one line in place; written to a file (a
+        # log), every redraw would be another line, so there the run reports each epoch in one line instead
+        with tqdm(total=steps, desc=f"{config.model} epoch {epoch}/{config.epochs}", disable=None if progress else True,
                   unit="batch", dynamic_ncols=True) as bar:
             try:
                 train_loss, train_acc = train_epoch(model, step, train_x, train_y, config, generator, bar, epoch)
@@ -249,6 +262,8 @@ def train(config: TrainConfig, data: FashionMNIST, *, progress: bool = True,
         scheduler.step()
         history.append({"epoch": epoch, "lr": lr, "train_loss": train_loss, "train_acc": train_acc,
                         "val_loss": val_loss, "val_acc": val_acc, "seconds": time.perf_counter() - started})
+        if progress and bar.disable:
+            print(epoch_line(config, history[-1]), file=sys.stderr, flush=True)
         if best_state is None or val_acc > max(row["val_acc"] for row in history[:-1]):
             best_state, best_epoch = _state_on_cpu(model), epoch
         saver.save(model, optimizer, scheduler, generator, history, best_state, best_epoch)
@@ -256,4 +271,5 @@ def train(config: TrainConfig, data: FashionMNIST, *, progress: bool = True,
     return TrainResult(config=config, history=history, final_state=_state_on_cpu(model),
                        best_state=best_state, best_epoch=best_epoch,
                        mean=float(model.normalize.mean), std=float(model.normalize.std),
-                       seconds=sum(row["seconds"] for row in history))
+                       seconds=sum(row["seconds"] for row in history),
+                       wall_seconds=time.perf_counter() - started_run)

@@ -9,7 +9,7 @@ from ...analysis.calibration import Calibrated
 from ...analysis.robustness import StressResult, against_reference, mce_interval
 from ...data.corruptions import SEEN_BY_AUGMENTATION, label
 from ...runs.cache import Run
-from ...training.models import model_label
+from ...training.model_parts import model_label
 from ..profiles import Profile
 from ...claims.gather import runset
 from ...claims.report_claims import calibration_claim, robustness_claim, robustness_ranking_claim

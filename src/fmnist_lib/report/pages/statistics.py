@@ -15,7 +15,7 @@ from ...claims.report_claims import detector_claim, persistence_scope_claim
 from ...data.fashion_mnist import FashionMNIST
 from ...runs.cache import Run
 from ...runs.seeds import seed_correct, seed_predictions
-from ...training.models import model_label
+from ...training.model_parts import model_label
 from ..plots.statistics import image_gallery
 from ..profiles import STUDY_MODEL, Profile, baseline_configs, get_profile, seeds_at_headline_budget
 from ..text import join_names, persistent_titles, showcase_captions, suspect_titles
