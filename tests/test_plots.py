@@ -278,23 +278,6 @@ def test_seed_points_one_point_per_run_and_mean_sd():
         statistics_plots.seed_points(runs, x="arm", y="loss")
 
 
-def test_p_value_heatmap_stars_below_alpha():
-    names = ["A", "B", "C"]
-    matrix = pd.DataFrame([[np.nan, 0.0, 0.2], [0.0, np.nan, 0.04], [0.2, 0.04, np.nan]], index=names,
-                          columns=names)
-    before = matrix.copy()
-    fig = statistics_plots.p_value_heatmap(matrix)
-    annotations = sorted(t.get_text() for t in fig.axes[0].texts)
-    assert annotations == sorted(["<1e-4*", "<1e-4*", "0.2", "0.2", "0.04*", "0.04*"])
-    assert "C" in texts(fig) and renders(fig)
-    pd.testing.assert_frame_equal(matrix, before)
-    plt.close(fig)
-    with pytest.raises(ValueError, match="square"):
-        statistics_plots.p_value_heatmap(matrix.iloc[:2])
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        statistics_plots.p_value_heatmap(matrix * 10)
-
-
 def test_risk_coverage_plot_thins_each_curve():
     coverage = np.arange(1, 1001) / 1000
     curves = pd.concat([pd.DataFrame({"model": model, "signal": signal, "coverage": coverage,

@@ -170,15 +170,6 @@ def pairwise_comparisons(correct: dict, *, confidence: float = 0.95, alpha: floa
     return table
 
 
-def p_value_matrix(comparisons: pd.DataFrame, column: str = "p (Holm)") -> pd.DataFrame:
-    """Square, symmetric table of a p-value column of `pairwise_comparisons` (diagonal empty)."""
-    names = list(dict.fromkeys([*comparisons["model a"], *comparisons["model b"]]))
-    matrix = pd.DataFrame(np.nan, index=pd.Index(names, name="model"), columns=names)
-    for a, b, p in zip(comparisons["model a"], comparisons["model b"], comparisons[column]):
-        matrix.loc[a, b] = matrix.loc[b, a] = p
-    return matrix
-
-
 def seed_matched_comparisons(correct: dict, *, alpha: float = 0.05) -> pd.DataFrame:
     """Every pair of models run with several seeds, seed i of a against seed i of b.
 

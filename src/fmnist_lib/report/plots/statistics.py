@@ -39,32 +39,6 @@ def seed_points(runs: pd.DataFrame, x: str, y: str, order=None, title: str | Non
     return fig
 
 
-@styled
-def p_value_heatmap(matrix: pd.DataFrame, alpha: float = 0.05, label: str = "p (Holm)") -> Figure:
-    """A square, symmetric p-value table (`stats.p_value_matrix`) coloured by log10 p; '*' marks p < alpha."""
-    values = matrix.to_numpy(dtype=float)
-    if values.ndim != 2 or values.shape[0] != values.shape[1] or values.shape[0] < 2:
-        raise ValueError(f"matrix must be square with at least 2 models, got shape {values.shape}.")
-    if list(matrix.index) != list(matrix.columns):
-        raise ValueError("matrix must have the same models, in the same order, as rows and columns.")
-    finite = values[~np.isnan(values)]
-    if finite.size and (finite.min() < 0 or finite.max() > 1):
-        raise ValueError(f"p-values must lie in [0, 1], got [{finite.min():.3g}, {finite.max():.3g}].")
-    annotations = [["" if np.isnan(p) else ("<1e-4" if p < 1e-4 else f"{p:.2g}") + ("*" if p < alpha else "")
-                    for p in row] for row in values]
-    fig = new_figure(height=0.9 * len(matrix) + 1.4)
-    ax = fig.subplots()
-    sns.heatmap(np.log10(np.clip(values, 1e-10, 1)), annot=np.array(annotations), fmt="", mask=np.isnan(values),
-                cmap="Blues_r", vmin=-6, vmax=0, square=True, ax=ax, annot_kws={"fontsize": SMALL_PT},
-                xticklabels=list(matrix.columns),
-                yticklabels=list(matrix.index), cbar_kws={"label": f"log10 {label}"})
-    ax.set(title=f"Pairwise tests, {label}; * below {alpha}")
-    ax.grid(False)
-    ax.tick_params(axis="x", labelrotation=30)
-    ax.tick_params(axis="y", labelrotation=0)
-    return fig
-
-
 def _thinned(rows: pd.DataFrame, max_points: int) -> pd.DataFrame:
     """At most `max_points` rows, evenly spaced, always keeping the first and the last."""
     keep = np.unique(np.linspace(0, len(rows) - 1, min(len(rows), max_points)).round().astype(int))
