@@ -1,16 +1,17 @@
 """Prepare what travels with the repository to a bare GPU machine: wheels and the dataset.
 
-The machine this project is measured on (one H200; Python 3.12 with torch, torchvision and the
-scientific stack preinstalled) has no internet and lacks the report's execution and site stack
+The GPU machine this project is lent (one H100 or H200, drawn by chance; Python 3.12 with torch, torchvision
+and the scientific stack preinstalled) has no internet and lacks the report's execution and site stack
 (papermill, ipykernel, Jupyter Book, grad-cam, cleanlab, Dask) and the dataset. Everything that
 travels there, repository included, must stay under 64 MiB, so:
 
-- the wheels of the report's stack, less what the machine has preinstalled (`preinstalled.txt`) and a few
-  packages the report never imports (`LEFT_OUT`), at the versions of `requirements.lock`, are fetched for
-  the target Python (grad-cam exists only as an sdist:
-  its wheel is built here) and re-compressed with LZMA inside the zip (pip reads that like any
-  wheel; file hashes in RECORD are of the uncompressed files, so they still match), about 30 MB;
-- the four IDX files are stored xz-compressed (about 26 MB); `full_report.sh` decompresses them and
+- the wheels of the report's stack (the project and its `report` extra with everything they need, by the
+  `# via` annotations of `requirements.lock`), less what the machine has preinstalled (`preinstalled.txt`)
+  and a few packages the report never imports (`LEFT_OUT`), at the lock's versions, are fetched for the
+  target Python (grad-cam exists only as an sdist: its wheel is built here) and re-compressed with LZMA
+  inside the zip (pip reads that like any wheel; file hashes in RECORD are of the uncompressed files, so
+  they still match), about 30 MB;
+- the four IDX files are stored xz-compressed (about 26 MB); `full_report.py` decompresses them and
   the library verifies their SHA-256 as always.
 
     python scripts/gpu/bundle.py [--python-version 3.12] [--dest build/gpu-bundle]
