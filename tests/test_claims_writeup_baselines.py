@@ -77,7 +77,7 @@ def test_overfitting_needs_fifteen_epochs_and_counts_runs():
     assert wb.overfitting_claim(runset("ResNet-18", histories=[falling])).verdict == NOT_SUPPORTED
     assert wb.overfitting_claim(runset("ResNet-18", accuracies=(90, 90), histories=[rising, falling])).verdict == INCONCLUSIVE
     short = wb.overfitting_claim(runset("ResNet-18", epochs=2, images=10_000, histories=[falling.head(2)]))
-    assert short.verdict == NOT_TESTABLE and "2 epochs cannot show a trend over fifteen" in short.sentence
+    assert short.verdict == NOT_TESTABLE and "2 epochs cannot show a trend over 15 epochs" in short.sentence
 
 
 def test_capacity_needs_matched_budgets_then_reads_the_intervals():

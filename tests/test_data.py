@@ -155,6 +155,7 @@ def test_the_write_ups_normalisation_constants_are_all_training_images_statistic
 
     mean, std = pixel_stats(fmnist.train_images)
     assert (round(mean, 4), round(std, 4)) == (TrainConfig().mean, TrainConfig().std) == (0.2860, 0.3530)
-    train, _ = split_indices()
+    protocol = TrainConfig()
+    train, _ = split_indices(len(fmnist.train_images), protocol.val_size, protocol.split_seed)
     split_mean, split_std = pixel_stats(fmnist.train_images[train])
     assert (round(split_mean, 4), round(split_std, 4)) == (0.2857, 0.3529)

@@ -11,8 +11,8 @@ import torch
 from fmnist_lib.errors import ConfigError
 from fmnist_lib.training.forward import predict_logits
 from fmnist_lib.analysis.failures import (
-    compare_cases, confused_pairs, error_table, feature_embeddings, nearest_training_images, nearest_training_positions,
-    select_errors, training_features,
+    compare_cases, confused_pairs, error_table, feature_embeddings, kind_shares, nearest_training_images,
+    nearest_training_positions, of_kind, select_errors, training_features,
 )
 from fmnist_lib.training.config import TrainConfig
 from fmnist_lib.training.models import MODEL_NAMES, build_model
@@ -66,6 +66,20 @@ def test_select_errors_order_and_ties(table):
     assert select_errors(table, "confident", 1).index.tolist() == [2]
     assert select_errors(table, "uncertain", 2).index.tolist() == [4, 1]
     assert not select_errors(table, "uncertain", 10)["correct"].any()
+
+
+def test_confident_and_uncertain_errors_have_one_definition(table):
+    """Confident: confidence >= 0.9; uncertain: entropy >= 1 nat (`analysis.thresholds`), for a table or one row."""
+    errors = table[~table["correct"]]  # rows 1 (0.6), 2 and 3 (0.99), 4 (a near guess)
+    assert of_kind(errors, "confident").tolist() == [False, True, True, False]
+    assert of_kind(errors, "uncertain").tolist() == [True, False, False, True]  # row 1: 1.11 nats
+    assert of_kind(errors.loc[2], "confident") and not of_kind(errors.loc[2], "uncertain")
+    edge = pd.DataFrame({"confidence": [0.9, 0.8999], "entropy": [1.0, 0.9999]})
+    assert of_kind(edge, "confident").tolist() == [True, False] and of_kind(edge, "uncertain").tolist() == [True, False]
+    assert kind_shares(table) == {"uncertain": pytest.approx(50.0), "confident": pytest.approx(50.0)}
+    assert kind_shares(table[table["correct"]]) == {"uncertain": 0.0, "confident": 0.0}
+    with pytest.raises(ConfigError, match="Unknown kind of error 'sure'"):
+        of_kind(errors, "sure")
 
 
 @pytest.mark.parametrize("kind, n", [("surprising", 3), ("uncertain", 0), ("confident", -2), ("uncertain", 1.5)])

@@ -206,7 +206,7 @@ def test_claims_case_figure_titles_each_case_found_with_its_verdict(fmnist):
     torch.manual_seed(0)
     model = build_model("custom_cnn").eval()
     run = SimpleNamespace(predictions=lambda weights: (logits, labels), load_model=lambda weights, device: model)
-    verdict = [Claim("writeup.case.7-9", "case", "reproduced", "", Evidence(runs="r", method="m"))]
+    verdict = [Claim("writeup.case.sneaker-ankle_boot", "case", "reproduced", "", Evidence(runs="r", method="m"))]
     fig = claims_page.case_figure(verdict, run, fmnist, "final", "cpu")
     texts = [text.get_text() for text in fig.findobj(matplotlib.text.Text)]
     assert any("#3: Sneaker → Ankle boot" in text and "reproduced" in text for text in texts), texts

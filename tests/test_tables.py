@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from fmnist_lib.analysis.stats import accuracy_interval
-from fmnist_lib.analysis.training_curves import overfitting
+from fmnist_lib.analysis.training_curves import final_gap, overfitting
 from fmnist_lib.report.tables import stage_table
 from fmnist_lib.report.text import join_names
 from fmnist_lib.training.model_parts import model_label
@@ -22,7 +22,7 @@ def test_gap_opens_where_it_stays_above_threshold():
     fit = overfitting(history([0.80, 0.90, 0.92, 0.95, 0.97], [0.80, 0.895, 0.915, 0.92, 0.93],
                               [0.50, 0.40, 0.35, 0.36, 0.45]))
     assert fit["gap_opens_epoch"] == 4  # epoch 2 and 3 gaps (0.5 points) are below the threshold
-    assert fit["final_gap"] == pytest.approx(4.0)
+    assert fit["final_gap"] == pytest.approx(4.0) == final_gap(history([0.9, 0.97], [0.9, 0.93], [0.5, 0.4]))
     assert fit["val_loss_min_epoch"] == 3
     assert fit["val_loss_rise"] == pytest.approx(0.45 / 0.35 - 1) and fit["val_loss_rising"]
 

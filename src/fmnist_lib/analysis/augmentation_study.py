@@ -15,13 +15,10 @@ import pandas as pd
 from ..errors import ConfigError
 from ..runs.cache import Run
 from ..runs.seeds import seed_correct
-from .seed_runs import epochs_text, run_table
+from ..training.config import epochs_text
+from .seed_runs import run_table
 from .stats import mean_interval, seed_matched_comparisons
-
-# The write-up's augmentation claim (shared NUMBERS.md): the 15-epoch baseline against the 30-epoch augmented model.
-WRITEUP_BASELINE_ACC = 92.97
-WRITEUP_AUGMENTED_ACC = 93.24
-WRITEUP_EPOCHS = (15, 30)
+from .thresholds import ALPHA
 
 VERDICTS = ("better", "worse", "not clear over seeds", "mixed", "not significant")
 
@@ -66,7 +63,7 @@ def _matched_row(name: str, differs: str, a: str, b: str, correct_a: np.ndarray,
 
 
 def augmentation_comparisons(correct: dict[tuple[bool, int], np.ndarray], epochs: tuple[int, int],
-                             alpha: float = 0.05) -> pd.DataFrame:
+                             alpha: float = ALPHA.value) -> pd.DataFrame:
     """The study's comparisons, seed i against seed i, each its own Holm family over the seeds.
 
     `correct` maps (augment, epochs) to boolean (n_seeds, n_images). Rows: augmented minus
@@ -150,7 +147,7 @@ def study_frame(study_runs: dict[tuple[bool, int], list[Run]]) -> pd.DataFrame:
 
 
 def compare_arms(study_runs: dict[tuple[bool, int], list[Run]], epochs: tuple[int, int],
-                 alpha: float = 0.05) -> pd.DataFrame:
+                 alpha: float = ALPHA.value) -> pd.DataFrame:
     """`augmentation_comparisons` of the study's runs, each arm's per-image correctness seed by seed."""
     return augmentation_comparisons({key: seed_correct(runs) for key, runs in study_runs.items()}, epochs, alpha)
 

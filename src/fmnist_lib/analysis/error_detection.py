@@ -14,10 +14,10 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from ..errors import ConfigError
+from .thresholds import AUROC_TIE
 
 # error-table column -> +1 if a higher value means "more trusted", -1 if it means "more likely wrong"
 SIGNALS = {"confidence": +1, "entropy": -1, "margin": +1}
-AUROC_TIE = 0.01  # AUROC differences below this count as a tie between two signals
 
 
 def _scores_and_flags(scores, flags, flag_name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -150,9 +150,9 @@ def signal_sentence(table: pd.DataFrame) -> str:
     ahead = int((difference > 0).sum())
     text = (f"entropy's AUROC is above confidence's for {ahead} of {len(table)} models, by "
             f"{difference.min():+.3f} to {difference.max():+.3f}")
-    if difference.abs().max() < AUROC_TIE:
-        return text + (f", all within {AUROC_TIE}: the two signals rank the errors almost alike, so entropy works "
-                       "as an uncertainty signal but no better than the confidence it is computed from")
+    if difference.abs().max() < AUROC_TIE.value:
+        return text + (f", all within {AUROC_TIE.value}: the two signals rank the errors almost alike, so entropy "
+                       "works as an uncertainty signal but no better than the confidence it is computed from")
     if (difference > 0).all() or (difference < 0).all():
         word = "better" if (difference > 0).all() else "worse"
         return text + f": entropy is {word} than confidence as an error detector here"

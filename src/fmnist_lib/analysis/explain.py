@@ -24,10 +24,13 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from scipy import stats
 
 from ..data.batches import to_unit_float
+from ..data.classes import GARMENTS
 from ..data.fashion_mnist import CLASS_NAMES, NUM_CLASSES
+from ..data.writeup import SNEAKER_VS_ANKLE_BOOT
 from ..errors import ConfigError
 from ..training.model_parts import gradcam_layer
 from ..training.models import Classifier
+from .thresholds import ALPHA, MIN_ERRORS, OBJECT_PIXEL
 
 CAM_METHODS: dict[str, type] = {
     "gradcam": GradCAM,
@@ -35,8 +38,6 @@ CAM_METHODS: dict[str, type] = {
     "eigencam": EigenCAM,
     "random": RandomCAM,  # baseline: random channel weights
 }
-GARMENT_CLASSES = (0, 1, 2, 3, 4, 6)  # T-shirt/top, Trouser, Pullover, Dress, Coat, Shirt
-FOOTWEAR_CLASSES = (7, 9)  # Sneaker, Ankle boot
 BANDS = ("left", "center", "right", "top", "middle", "bottom")
 
 
@@ -113,7 +114,7 @@ def overlay(image: torch.Tensor | np.ndarray, cam: np.ndarray) -> np.ndarray:
     return show_cam_on_image(rgb, np.asarray(cam, dtype=np.float32), use_rgb=True).astype(np.float32) / 255
 
 
-def object_mask(images: torch.Tensor | np.ndarray, threshold: float = 0.05) -> np.ndarray:
+def object_mask(images: torch.Tensor | np.ndarray, threshold: float = OBJECT_PIXEL.value) -> np.ndarray:
     """The garment's silhouette, bool (N, 28, 28): pixels brighter than `threshold` (in [0, 1] units).
 
     Fashion-MNIST backgrounds are 0, so a small threshold keeps the whole object.
@@ -146,7 +147,8 @@ def _shares(weights: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> list[flo
     return by_col + by_row
 
 
-def cam_mass_fractions(cams: np.ndarray, images: torch.Tensor | np.ndarray, threshold: float = 0.05) -> pd.DataFrame:
+def cam_mass_fractions(cams: np.ndarray, images: torch.Tensor | np.ndarray,
+                       threshold: float = OBJECT_PIXEL.value) -> pd.DataFrame:
     """Where each CAM's mass lies, one row per image (NaN where a CAM is all zero).
 
     on_object: CAM mass on `object_mask` pixels / all CAM mass; object_area: the
@@ -233,8 +235,8 @@ def _region_claim(cams, images, labels, predictions, classes, band: str, directi
     }
 
 
-def silhouette_claim(cams: np.ndarray, images, labels, predictions, classes: Sequence[int] = GARMENT_CLASSES,
-                     alpha: float = 0.05, min_n: int = 10) -> dict:
+def silhouette_claim(cams: np.ndarray, images, labels, predictions, classes: Sequence[int] = GARMENTS,
+                     alpha: float = ALPHA.value, min_n: int = MIN_ERRORS.value) -> dict:
     """Claim (a): in garment confusions the CAM sits on the central (torso) band more than the silhouette does.
 
     Inputs are aligned over the same images: cams (N, 28, 28), images (uint8
@@ -248,8 +250,8 @@ def silhouette_claim(cams: np.ndarray, images, labels, predictions, classes: Seq
     return _region_claim(cams, images, labels, predictions, classes, "center", "greater", alpha, min_n)
 
 
-def footwear_claim(cams: np.ndarray, images, labels, predictions, classes: Sequence[int] = FOOTWEAR_CLASSES,
-                   alpha: float = 0.05, min_n: int = 10) -> dict:
+def footwear_claim(cams: np.ndarray, images, labels, predictions, classes: Sequence[int] = SNEAKER_VS_ANKLE_BOOT,
+                   alpha: float = ALPHA.value, min_n: int = MIN_ERRORS.value) -> dict:
     """Claim (b): in Sneaker <-> Ankle boot errors the ankle height (top third of the box) gets little CAM mass.
 
     Inputs as for `silhouette_claim`. Statistic: excess = `top` - `object_top`
@@ -260,7 +262,8 @@ def footwear_claim(cams: np.ndarray, images, labels, predictions, classes: Seque
     return _region_claim(cams, images, labels, predictions, classes, "top", "less", alpha, min_n)
 
 
-def diffuse_claim(cams: np.ndarray, entropies: np.ndarray, images=None, alpha: float = 0.05, min_n: int = 10) -> dict:
+def diffuse_claim(cams: np.ndarray, entropies: np.ndarray, images=None, alpha: float = ALPHA.value,
+                  min_n: int = MIN_ERRORS.value) -> dict:
     """Claim (c): higher prediction entropy goes with broader CAMs (larger `cam_spread`).
 
     Inputs aligned over the same images (the write-up looked at errors):
@@ -289,7 +292,7 @@ def diffuse_claim(cams: np.ndarray, entropies: np.ndarray, images=None, alpha: f
     return result
 
 
-def claim_verdict(result: dict, min_n: int = 10) -> str:
+def claim_verdict(result: dict, min_n: int = MIN_ERRORS.value) -> str:
     """A claim's result in plain words: supported, not supported, or too few qualifying errors to test."""
     n = result.get("n_errors", result.get("n", 0))
     if n < min_n:

@@ -22,6 +22,7 @@ from ..errors import ConfigError
 from ..training.config import TrainConfig
 from ..training.evaluate import per_image
 from ..training.forward import layer_inputs
+from .thresholds import CONFIDENT_ERROR, UNCERTAIN_ERROR
 
 ERROR_KINDS = ("uncertain", "confident")
 PROB_COLUMNS = tuple(f"prob_{c}" for c in range(NUM_CLASSES))  # full softmax, one column per class
@@ -71,14 +72,36 @@ def error_table(logits: torch.Tensor, labels: torch.Tensor) -> pd.DataFrame:
     return table
 
 
+def _check_kind(kind: str) -> None:
+    if kind not in ERROR_KINDS:
+        raise ConfigError(f"Unknown kind of error {kind!r}. Choose one of: {', '.join(ERROR_KINDS)}.")
+
+
+def of_kind(errors: pd.DataFrame | pd.Series, kind: str):
+    """Whether errors (rows of an error table, or one row) are of a kind: the one definition of both kinds.
+
+    "confident": confidence at least `thresholds.CONFIDENT_ERROR`; "uncertain": entropy at least
+    `thresholds.UNCERTAIN_ERROR` (nats). A boolean Series for a table, a bool for one row.
+    """
+    _check_kind(kind)
+    if kind == "confident":
+        return errors["confidence"] >= CONFIDENT_ERROR.value
+    return errors["entropy"] >= UNCERTAIN_ERROR.value
+
+
+def kind_shares(table: pd.DataFrame) -> dict[str, float]:
+    """The share of the table's errors that is of each kind (`of_kind`), in per cent; 0 without errors."""
+    errors = table[~table["correct"]]
+    return {kind: 100 * float(of_kind(errors, kind).mean()) if len(errors) else 0.0 for kind in ERROR_KINDS}
+
+
 def select_errors(table: pd.DataFrame, kind: str, n: int) -> pd.DataFrame:
     """The n misclassified rows of `table` the write-up would show: "uncertain" or "confident".
 
-    "uncertain" = highest entropy first, "confident" = lowest entropy first;
+    "uncertain" = highest entropy first, "confident" = lowest entropy first (the write-up's ranking);
     equal entropies keep test-index order, so the choice is deterministic.
     """
-    if kind not in ERROR_KINDS:
-        raise ConfigError(f"Unknown kind of error {kind!r}. Choose one of: {', '.join(ERROR_KINDS)}.")
+    _check_kind(kind)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ConfigError(f"n must be a whole number of at least 1, got {n!r}.")
     errors = table[~table["correct"]]

@@ -10,7 +10,6 @@ two join on the test index. The failures page says, per case it shows, how often
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -18,33 +17,13 @@ import torch
 import torch.nn.functional as F
 
 from ..data.fashion_mnist import CLASS_NAMES, NUM_CLASSES
+from ..data.writeup import CASES, Case
 from ..errors import ConfigError
 from ..runs.seeds import seed_probabilities
 from ..training.config import TrainConfig
 from .seed_runs import training_text
 
 GROUPS = ("always wrong", "sometimes wrong", "never wrong")
-
-
-@dataclass(frozen=True)
-class ShowcaseCase:
-    """A failure type the write-up showed: a true -> predicted confusion, made confidently or uncertainly."""
-
-    case: str
-    label: int
-    predicted: int
-    kind: str  # "confident" (ranked by confidence when wrong) or "uncertain" (ranked by entropy when wrong)
-    writeup_confidence: float
-    writeup_entropy: float
-
-
-# The write-up's four failure cases (section 5), with the numbers it reported for its single run.
-SHOWCASE_CASES = (
-    ShowcaseCase("Pullover → Trouser", 2, 1, "confident", 0.9900, 0.0652),
-    ShowcaseCase("Bag → Dress", 8, 3, "uncertain", 0.1954, 2.0499),
-    ShowcaseCase("Sneaker → Ankle boot", 7, 9, "confident", 0.9986, 0.0108),
-    ShowcaseCase("Coat → Pullover", 4, 2, "confident", 0.9898, 0.0648),
-)
 
 
 def _per_wrong_run_mean(values: torch.Tensor, wrong: torch.Tensor) -> np.ndarray:
@@ -138,7 +117,7 @@ def persistence_of(table: pd.DataFrame, indices, same_budget: bool = True) -> pd
 
 
 def locate_showcase_failures(table: pd.DataFrame, n: int = 1,
-                             cases: Sequence[ShowcaseCase] = SHOWCASE_CASES) -> pd.DataFrame:
+                             cases: Sequence[Case] = CASES) -> pd.DataFrame:
     """The write-up's failure types found in our runs: up to n example images per case.
 
     Candidates of a case are images of its true class whose most frequent wrong

@@ -10,22 +10,17 @@ import pandas as pd
 
 from ..runs.cache import Run
 from ..runs.seeds import seed_metrics, seed_predictions
-from ..training.config import TrainConfig
+from ..training.config import TrainConfig, budget_text
 from ..training.model_parts import model_label
 from .calibration import expected_calibration_error, softmax
+from .thresholds import SAME_SIZE
 
 RUN_METRICS = ("test acc %", "test loss", "errors", "ECE %")
-SAME_SIZE = 2.0  # a seed spread within a factor 2 of the sampling error counts as "about the same size"
-
-
-def epochs_text(epochs: int) -> str:
-    """'5 epochs', '1 epoch'."""
-    return f"{epochs} epoch{'' if epochs == 1 else 's'}"
 
 
 def training_text(config: TrainConfig) -> str:
     """'15 epochs on 50,000 images' ('1 epoch ...'; with ', augmented' when it is)."""
-    return f"{epochs_text(config.epochs)} on {config.n_train:,} images" + (", augmented" if config.augment else "")
+    return budget_text(config.epochs, config.n_train, config.augment)
 
 
 def run_table(runs: Sequence[Run], weights: str = "final") -> pd.DataFrame:
@@ -42,16 +37,16 @@ def run_table(runs: Sequence[Run], weights: str = "final") -> pd.DataFrame:
 
 
 def sampling_error(accuracy_percent: float, n: int) -> float:
-    """Binomial standard error, in points, of an accuracy measured on n independent test images."""
-    p = accuracy_percent / 100
+    """Binomial standard error, in points, of an accuracy (in per cent) measured on n independent images."""
+    p = min(max(accuracy_percent / 100, 0.0), 1.0)
     return 100 * math.sqrt(p * (1 - p) / n)
 
 
 def size_word(spread: float, reference: float) -> str:
     """'larger than', 'about the size of' or 'smaller than': a spread against a reference (factor SAME_SIZE)."""
-    if spread > SAME_SIZE * reference:
+    if spread > SAME_SIZE.value * reference:
         return "larger than"
-    return "smaller than" if spread * SAME_SIZE < reference else "about the size of"
+    return "smaller than" if spread * SAME_SIZE.value < reference else "about the size of"
 
 
 def per_run_table(seed_runs: dict[str, list[Run]], single_runs: dict[str, Run], models: Sequence[str],

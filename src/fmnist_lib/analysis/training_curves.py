@@ -6,25 +6,34 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-GAP_THRESHOLD = 1.0  # percentage points of train-minus-validation accuracy that count as a gap
-VAL_LOSS_RISE = 0.05  # relative rise of validation loss above its minimum that counts as rising
+from .thresholds import GAP_POINTS, VAL_LOSS_RISE
+
+
+def accuracy_gap(history: pd.DataFrame) -> np.ndarray:
+    """Training minus validation accuracy per epoch, in points (history accuracies are fractions)."""
+    return 100 * (history.train_acc - history.val_acc).to_numpy()
+
+
+def final_gap(history: pd.DataFrame) -> float:
+    """Training minus validation accuracy at the last epoch, in points: the one definition of 'the final gap'."""
+    return float(accuracy_gap(history)[-1])
 
 
 def overfitting(history: pd.DataFrame) -> dict:
     """Where the train-validation gap opens and how large it ends, read from a run's history.
 
     gap = train accuracy - validation accuracy, in points. The gap "opens" at the first
-    epoch from which it stays above GAP_THRESHOLD to the end (None if it never does).
+    epoch from which it stays above GAP_POINTS to the end (None if it never does).
     Validation loss counts as rising when its last value exceeds its minimum by VAL_LOSS_RISE.
     """
-    gap = 100 * (history.train_acc - history.val_acc).to_numpy()
-    above = gap > GAP_THRESHOLD
+    gap = accuracy_gap(history)
+    above = gap > GAP_POINTS.value
     opens = None
     if above[-1]:
         first_of_last_run = len(above) - int(np.argmin(above[::-1])) if not above.all() else 0
         opens = int(history.epoch.iloc[first_of_last_run])
     best = int(history.val_loss.idxmin())
     rise = float(history.val_loss.iloc[-1] / history.val_loss.iloc[best] - 1)
-    return {"final_gap": float(gap[-1]), "gap_opens_epoch": opens, "max_gap": float(gap.max()),
+    return {"final_gap": final_gap(history), "gap_opens_epoch": opens, "max_gap": float(gap.max()),
             "val_loss_min_epoch": int(history.epoch.iloc[best]), "val_loss_rise": rise,
-            "val_loss_rising": rise > VAL_LOSS_RISE}
+            "val_loss_rising": rise > VAL_LOSS_RISE.value}

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..data.fashion_mnist import N_TEST
+from ..training.config import PROTOCOL, PROTOCOL_BUDGET, budget_text
 from .verdicts import Evidence
 
-PROTOCOL_EPOCHS = 15
-PROTOCOL_IMAGES = 50_000
 FULL_BUILD = "the full profile (`fmnist report --profile full`, meant for a GPU)"
 
 
@@ -35,7 +35,7 @@ class RunSet:
     losses: tuple[float, ...] = ()
     errors: tuple[int, ...] = ()
     histories: tuple[pd.DataFrame, ...] = field(default=(), compare=False)
-    test_images: int = 10_000
+    test_images: int = N_TEST
     page: str = ""
 
     @property
@@ -45,13 +45,12 @@ class RunSet:
     @property
     def budget(self) -> str:
         """'15 epochs on 50,000 images' (', augmented' when it is)."""
-        text = f"{self.epochs} epoch{'' if self.epochs == 1 else 's'} on {self.train_images:,} images"
-        return text + (", augmented" if self.augment else "")
+        return budget_text(self.epochs, self.train_images, self.augment)
 
     @property
     def at_protocol(self) -> bool:
-        """Trained as the write-up trained its models: 15 epochs on all 50,000 training images."""
-        return self.epochs == PROTOCOL_EPOCHS and self.train_images == PROTOCOL_IMAGES
+        """Trained as the write-up trained its models: 15 epochs on all 50,000 training images (`PROTOCOL`)."""
+        return self.epochs == PROTOCOL.epochs and self.train_images == PROTOCOL.n_train
 
     def describe(self) -> str:
         """'Custom CNN, 15 epochs on 50,000 images, 5 seeds' (or 'seed 56')."""
@@ -67,5 +66,5 @@ def not_at_protocol(runs: RunSet | None, what: str) -> str:
     """Why a claim about the write-up's protocol cannot be tested on `runs`, naming the build that can."""
     if runs is None:
         return f"This build has no run of {what}; {FULL_BUILD} trains it at the write-up's protocol."
-    return (f"This build trains {runs.label} for {runs.budget}, not the write-up's {PROTOCOL_EPOCHS} epochs on "
-            f"{PROTOCOL_IMAGES:,} images; {FULL_BUILD} tests this claim.")
+    return (f"This build trains {runs.label} for {runs.budget}, not the write-up's {PROTOCOL_BUDGET}; {FULL_BUILD} "
+            "tests this claim.")

@@ -19,14 +19,15 @@ from ..analysis.failures import error_table
 from ..analysis.memo import ANALYSIS_CODE, remembered
 from ..analysis.robustness import stratified_order
 from ..analysis.saliency_randomisation import cascading_randomisation, sanity_verdict
+from ..data import writeup
 from ..data.fashion_mnist import FashionMNIST
 from ..runs.cache import Run
+from ..training.config import PROTOCOL
 from ..training.models import MODEL_NAMES
 from . import gather
 from . import writeup_augmentation as wa
 from . import writeup_baselines as wb
 from . import writeup_failures as wf
-from .evidence import PROTOCOL_EPOCHS, PROTOCOL_IMAGES
 from .verdicts import Claim
 from .writeup_gradcam import gradcam_claim
 
@@ -55,8 +56,8 @@ def model_runs(runs: dict, model: str) -> list[Run]:
 def protocol_arm(runs: dict, augment: bool) -> list[Run]:
     """The custom CNN at the write-up's 15 epochs on 50,000 images, with or without augmentation: the study's
     arm where the study trains at that budget (several seeds), else the single headline (or augmented) run."""
-    arm = runs["study"].get((augment, PROTOCOL_EPOCHS), [])
-    if arm and arm[0].config.n_train == PROTOCOL_IMAGES:
+    arm = runs["study"].get((augment, PROTOCOL.epochs), [])
+    if arm and arm[0].config.n_train == PROTOCOL.n_train:
         return list(arm)
     return [runs["augmented"] if augment else runs["headline"][CUSTOM]]
 
@@ -71,7 +72,7 @@ def study_rows(runs: dict) -> tuple[list[wa.ArmComparison], bool]:
                              float(row["difference mean (pts)"]), float(row["interval low (pts)"]),
                              float(row["interval high (pts)"]), int(row["seeds"]))
             for _, row in table[table["what differs"] == "augmentation"].iterrows()]
-    return rows, epochs == (PROTOCOL_EPOCHS, 30) and images == PROTOCOL_IMAGES
+    return rows, epochs == (PROTOCOL.epochs, wa.AUGMENTED_EPOCHS) and images == PROTOCOL.n_train
 
 
 def baseline_claims(runs: dict, inputs: LedgerInputs) -> list[Claim]:
@@ -87,7 +88,8 @@ def baseline_claims(runs: dict, inputs: LedgerInputs) -> list[Claim]:
     return [*(wb.accuracy_claim(m, sets[m]) for m in ("vgg16", "vgg19", "resnet18", CUSTOM)),
             wb.capacity_claim(custom, {m: sets[m] for m in MODEL_NAMES if m != CUSTOM}, differences),
             wb.overfitting_claim(sets["resnet18"]),
-            wb.accuracy_claim(CUSTOM, custom, theirs=wb.CUSTOM_SECOND_ACCURACY, source=wb.SOURCE_4),
+            wb.accuracy_claim(CUSTOM, custom, writeup.CUSTOM_SECOND_ACCURACY, wb.SOURCE_4,
+                              key="writeup.custom_second_accuracy"),
             wb.test_loss_claim(custom, loss_errors), wb.gap_claim(custom), wb.gap_opens_claim(custom),
             wb.stability_claim(custom)]
 
@@ -156,7 +158,7 @@ def augmentation_claims(runs: dict, inputs: LedgerInputs) -> list[Claim]:
     """§7: the 30-epoch augmented accuracy, the gain like for like, and what augmentation did besides."""
     base_runs, aug_runs = protocol_arm(runs, False), protocol_arm(runs, True)
     base, aug = (gather.runset(r, "augmentation", inputs.weights) for r in (base_runs, aug_runs))
-    thirty = runs["study"].get((True, 30))
+    longest = runs["study"].get((True, wa.AUGMENTED_EPOCHS))
     rows, at_protocol = study_rows(runs)
     confidences, confusions = [], []
     for b, a in zip(base_runs, aug_runs):
@@ -164,7 +166,7 @@ def augmentation_claims(runs: dict, inputs: LedgerInputs) -> list[Claim]:
         wrong = before.index[~before.correct]
         confidences.append((before.loc[wrong, "confidence"].to_numpy(), after.loc[wrong, "confidence"].to_numpy()))
         confusions.append(tuple(np.asarray(r.test_metrics(inputs.weights)["confusion"]) for r in (b, a)))
-    return [wa.augmented_accuracy_claim(gather.runset(thirty, "statistics", inputs.weights) if thirty else None),
+    return [wa.augmented_accuracy_claim(gather.runset(longest, "statistics", inputs.weights) if longest else None),
             wa.augmentation_gain_claim(rows, at_protocol),
             wa.confidence_claim(base, aug, confidences), wa.persisting_confusions_claim(base, aug, confusions),
             wa.slower_convergence_claim(base, aug), wa.generalisation_claim(base, aug)]

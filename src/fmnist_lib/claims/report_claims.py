@@ -11,12 +11,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..training.config import PROTOCOL, PROTOCOL_BUDGET
 from . import rules
 from .evidence import RunSet
 from .verdicts import INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTABLE, SUPPORTED, Claim, Evidence
 
 SOURCE = "this report"
-TREND_EPOCHS = 15  # the write-up's budget: a trend over it cannot be read from fewer epochs
+TREND_EPOCHS = PROTOCOL.epochs  # the write-up's budget: a trend over it cannot be read from fewer epochs
 
 
 def ranking_claim(runsets: Mapping[str, RunSet], differences: Mapping[tuple[str, str], tuple[float, float, float]],
@@ -49,9 +50,9 @@ def ranking_claim(runsets: Mapping[str, RunSet], differences: Mapping[tuple[str,
         close = [runsets[b].label for b in order[1:] if b not in clear]
         sentence += (f"{runsets[best].label} is not clearly ahead of {', '.join(close)} (the paired interval includes "
                      "zero), so no single best model can be named.")
-    if budget != "15 epochs on 50,000 images":
+    if not all(r.at_protocol for r in runsets.values()):
         sentence += (" This ranks the architectures after short training; it says nothing about where they end up "
-                     "at the write-up's 15 epochs on 50,000 images.")
+                     f"at the write-up's {PROTOCOL_BUDGET}.")
     return Claim("report.ranking", statement, verdict, sentence,
                  Evidence(runs=f"{len(order)} models at {budget}", method="paired intervals on the same test images",
                           page=page, seeds=n), ours=listing, source=SOURCE)

@@ -18,15 +18,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy import stats
 
+from ..analysis.seed_runs import sampling_error as binomial_se
+from ..analysis.thresholds import ALPHA, INTERVAL
 from .verdicts import CONTRADICTED, INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTABLE, REPRODUCED, SUPPORTED
-
-CONFIDENCE = 0.95
-
-
-def binomial_se(accuracy_percent: float, n: int) -> float:
-    """Standard error, in points, of an accuracy (in per cent) measured on n independent images."""
-    p = min(max(accuracy_percent / 100, 0.0), 1.0)
-    return 100 * math.sqrt(p * (1 - p) / n)
 
 
 def seeds_phrase(n: int) -> str:
@@ -53,7 +47,7 @@ def points(value: float, digits: int = 2) -> str:
     return f"{value:.{digits}f} point{'' if round(value, digits) == 1 else 's'}"
 
 
-def prediction_half_width(values: Sequence[float], confidence: float = CONFIDENCE) -> float:
+def prediction_half_width(values: Sequence[float], confidence: float = INTERVAL.value) -> float:
     """Half-width of the prediction interval for one more run, from n >= 2 runs (t with n-1 degrees of freedom)."""
     values = np.asarray(values, dtype=float)
     n = len(values)
@@ -77,7 +71,8 @@ def compare_number(theirs: float, ours: Sequence[float], *, n_images: int, what:
     mean, n = float(np.mean(ours)), len(ours)
     spread = float(np.std(ours, ddof=1)) if n > 1 else 0.0
     if n > 1 and spread > 0:
-        tolerance, basis = prediction_half_width(ours), "the 95 % prediction interval of one run over our seeds"
+        tolerance = prediction_half_width(ours)
+        basis = f"the {100 * INTERVAL.value:.0f} % prediction interval of one run over our seeds"
     else:
         error = single_run_error if single_run_error is not None else binomial_se(mean, n_images)
         tolerance = 2 * error
@@ -185,7 +180,8 @@ def sign_test(summary: dict) -> tuple[float, float]:
             float(stats.binomtest(wins, n, 0.5, alternative="greater").pvalue))
 
 
-def robustness_verdict(summary: dict, low: float, high: float, reference: float = 100.0, alpha: float = 0.05) -> str:
+def robustness_verdict(summary: dict, low: float, high: float, reference: float = 100.0,
+                       alpha: float = ALPHA.value) -> str:
     """'Less robust' (claimed: above the reference) needs the interval above it, the median above it, no one or
     two conditions carrying the mean, and losses on significantly more conditions than wins (`sign_test`): a
     model that wins on 6 of 13 is not less robust across the board, whatever its mean. The opposite needs all

@@ -13,16 +13,19 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from ..analysis.thresholds import ALPHA, EARLY_EPOCHS, GAP_SAME, PERSISTS
+from ..analysis.training_curves import final_gap
+from ..data import writeup
+from ..data.fashion_mnist import CLASS_NAMES
+from ..training.config import PROTOCOL, budget_text
 from . import rules
 from .evidence import FULL_BUILD, RunSet, not_at_protocol
 from .verdicts import (CONTRADICTED, INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTABLE, SUPPORTED, Claim, Evidence)
 
 SOURCE = "write-up §7"
-AUGMENTED_30, BASELINE_15 = 93.24, 92.97
-EARLY_EPOCHS = 3  # "slower convergence during early epochs": the first three
-PERSISTS = 0.5  # a confusion persists when augmentation keeps at least half of its count
-GAP_SAME = 0.25  # points: a gap that moves less than this is unchanged
-PAIRS = {"Sneaker ↔ Ankle boot": (7, 9), "Shirt ↔ Coat": (6, 4)}
+AUGMENTED, BASELINE = writeup.AUGMENTED_ACCURACY.value, writeup.ACCURACY["custom_cnn"].value  # §7.1's pairing
+AUGMENTED_EPOCHS = writeup.AUGMENTED_EPOCHS.value
+PAIRS = {f"{CLASS_NAMES[a]} ↔ {CLASS_NAMES[b]}": (a, b) for a, b in writeup.PERSISTING_PAIRS}
 
 
 @dataclass(frozen=True)
@@ -38,18 +41,19 @@ class ArmComparison:
 
 def augmented_accuracy_claim(runs: RunSet | None) -> Claim:
     """§7: with augmentation, after 30 epochs, the custom CNN reaches 93.24 %."""
-    statement = f"with flip and rotation, after 30 epochs, the custom CNN reaches {AUGMENTED_30:.2f} %"
-    if runs is None or runs.epochs != 30 or runs.train_images != 50_000 or not runs.augment:
+    statement = f"with flip and rotation, after {AUGMENTED_EPOCHS} epochs, the custom CNN reaches {AUGMENTED:.2f} %"
+    budget = budget_text(AUGMENTED_EPOCHS, PROTOCOL.n_train)
+    if runs is None or (runs.epochs, runs.train_images, runs.augment) != (AUGMENTED_EPOCHS, PROTOCOL.n_train, True):
         return Claim("writeup.augmented_accuracy", statement, NOT_TESTABLE,
-                     f"This build trains no augmented custom CNN for 30 epochs on 50,000 images; {FULL_BUILD} does.",
-                     Evidence(runs=runs.describe() if runs else "none", method="needs the 30-epoch augmented run",
-                              page="statistics"),
-                     theirs=f"{AUGMENTED_30:.2f} %", source=SOURCE)
-    verdict, sentence, numbers = rules.compare_number(AUGMENTED_30, runs.accuracies, n_images=runs.test_images,
+                     f"This build trains no augmented custom CNN for {budget}; {FULL_BUILD} does.",
+                     Evidence(runs=runs.describe() if runs else "none",
+                              method=f"needs the {AUGMENTED_EPOCHS}-epoch augmented run", page="statistics"),
+                     theirs=f"{AUGMENTED:.2f} %", source=SOURCE)
+    verdict, sentence, numbers = rules.compare_number(AUGMENTED, runs.accuracies, n_images=runs.test_images,
                                                       what="the augmented model's accuracy")
     return Claim("writeup.augmented_accuracy", statement, verdict, sentence,
                  runs.evidence("prediction interval of one run over the seeds", page="statistics"),
-                 ours=f"{numbers['mean']:.2f} %", theirs=f"{AUGMENTED_30:.2f} %", source=SOURCE, numbers=numbers)
+                 ours=f"{numbers['mean']:.2f} %", theirs=f"{AUGMENTED:.2f} %", source=SOURCE, numbers=numbers)
 
 
 def augmentation_gain_claim(rows: Sequence[ArmComparison], at_protocol: bool) -> Claim:
@@ -59,14 +63,14 @@ def augmentation_gain_claim(rows: Sequence[ArmComparison], at_protocol: bool) ->
     (15 and 30 epochs on 50,000 images). Elsewhere the claim is not testable; the sentence still says what
     the shortened study found.
     """
-    statement = (f"augmentation raises test accuracy ({AUGMENTED_30:.2f} % against {BASELINE_15:.2f} % without it)")
+    statement = f"augmentation raises test accuracy ({AUGMENTED:.2f} % against {BASELINE:.2f} % without it)"
     found = "; ".join(f"at {row.budget}, " + rules.difference_words("augmented", "baseline", row.mean, row.low,
                                                                      row.high, n_seeds=row.seeds) for row in rows)
     evidence = Evidence(runs="the augmentation study, both arms at each budget", page="statistics",
                         method="mean difference over seeds with its 95 % interval", seeds=rows[0].seeds if rows else 0)
     if not rows:
         return Claim("writeup.augmentation_gain", statement, NOT_TESTABLE, "This build runs no augmentation study.",
-                     evidence, theirs=f"+{AUGMENTED_30 - BASELINE_15:.2f} points", source=SOURCE)
+                     evidence, theirs=f"+{AUGMENTED - BASELINE:.2f} points", source=SOURCE)
     verdicts = {rules.direction_verdict(+1, row.low, row.high) for row in rows}
     verdict = verdicts.pop() if len(verdicts) == 1 else INCONCLUSIVE
     verdict = NOT_SUPPORTED if verdict == CONTRADICTED else verdict
@@ -78,7 +82,8 @@ def augmentation_gain_claim(rows: Sequence[ArmComparison], at_protocol: bool) ->
         sentence = f"Like for like: {found}."
     ours = "; ".join(f"{row.mean:+.2f} ({row.low:+.2f} to {row.high:+.2f}) at {row.budget}" for row in rows)
     return Claim("writeup.augmentation_gain", statement, verdict, sentence, evidence, ours=ours,
-                 theirs=f"+{AUGMENTED_30 - BASELINE_15:.2f} points (30 vs 15 epochs)", source=SOURCE)
+                 theirs=f"+{AUGMENTED - BASELINE:.2f} points ({AUGMENTED_EPOCHS} vs {PROTOCOL.epochs} epochs)",
+                 source=SOURCE)
 
 
 def _paired_at_protocol(baseline: RunSet | None, augmented: RunSet | None, require_protocol: bool = True) -> bool:
@@ -113,12 +118,14 @@ def confidence_claim(baseline: RunSet | None, augmented: RunSet | None,
         change = np.asarray(aug, float) - np.asarray(base, float)
         changes.append(float(np.median(change)))
         p = float(stats.wilcoxon(change).pvalue) if np.any(change != 0) else 1.0
-        results.append("lower" if p < 0.05 and changes[-1] < 0 else "higher" if p < 0.05 and changes[-1] > 0 else "no")
+        significant = p < ALPHA.value
+        results.append("lower" if significant and changes[-1] < 0 else "higher" if significant and changes[-1] > 0
+                       else "no")
     verdict = (SUPPORTED if set(results) == {"lower"} else NOT_SUPPORTED if set(results) == {"higher"}
                else INCONCLUSIVE)
     sentence = (f"On the test images the baseline gets wrong, the augmented model's confidence changes by a median of "
-                f"{100 * np.mean(changes):+.1f} points {rules.seeds_phrase(len(confidences))}; lower with p < 0.05 in "
-                f"{results.count('lower')} of {len(results)}, higher in {results.count('higher')}.")
+                f"{100 * np.mean(changes):+.1f} points {rules.seeds_phrase(len(confidences))}; lower with p < "
+                f"{ALPHA.value} in {results.count('lower')} of {len(results)}, higher in {results.count('higher')}.")
     return Claim("writeup.augmented_confidence", statement, verdict, sentence,
                  augmented.evidence("paired Wilcoxon signed-rank test per seed", page="augmentation"),
                  ours=f"{100 * np.mean(changes):+.1f} points", theirs="slightly lower", source=SOURCE)
@@ -138,7 +145,7 @@ def persisting_confusions_claim(baseline: RunSet | None, augmented: RunSet | Non
         before = np.mean([m[a, b] + m[b, a] for m, _ in confusions])
         after = np.mean([m[a, b] + m[b, a] for _, m in confusions])
         kept[name] = (before, after)
-    verdict = SUPPORTED if all(after >= PERSISTS * before and after > 0 for before, after in kept.values()) \
+    verdict = SUPPORTED if all(after >= PERSISTS.value * before and after > 0 for before, after in kept.values()) \
         else NOT_SUPPORTED
     sentence = "; ".join(f"{name}: {before:.0f} errors without augmentation, {after:.0f} with"
                          for name, (before, after) in kept.items()) + f" ({rules.seeds_phrase(len(confusions))})."
@@ -149,17 +156,18 @@ def persisting_confusions_claim(baseline: RunSet | None, augmented: RunSet | Non
 
 def slower_convergence_claim(baseline: RunSet | None, augmented: RunSet | None, require_protocol: bool = True) -> Claim:
     """§7: the augmented model converges more slowly in the early epochs (lower training accuracy)."""
-    statement = f"with augmentation, training accuracy rises more slowly in the first {EARLY_EPOCHS} epochs"
+    n_early = EARLY_EPOCHS.value
+    statement = f"with augmentation, training accuracy rises more slowly in the first {n_early} epochs"
     if not _paired_at_protocol(baseline, augmented, require_protocol) or not baseline.histories \
             or not augmented.histories:
         return _needs_pair("writeup.slower_convergence", statement, baseline, augmented)
-    lower = [bool((a["train_acc"].iloc[:EARLY_EPOCHS].to_numpy() < b["train_acc"].iloc[:EARLY_EPOCHS].to_numpy()).all())
+    lower = [bool((a["train_acc"].iloc[:n_early].to_numpy() < b["train_acc"].iloc[:n_early].to_numpy()).all())
              for b, a in zip(baseline.histories, augmented.histories)]
-    higher = [bool((a["train_acc"].iloc[:EARLY_EPOCHS].to_numpy() >= b["train_acc"].iloc[:EARLY_EPOCHS].to_numpy()).all())
+    higher = [bool((a["train_acc"].iloc[:n_early].to_numpy() >= b["train_acc"].iloc[:n_early].to_numpy()).all())
               for b, a in zip(baseline.histories, augmented.histories)]
     verdict = SUPPORTED if all(lower) else NOT_SUPPORTED if all(higher) else INCONCLUSIVE
     first = [100 * (a["train_acc"].iloc[0] - b["train_acc"].iloc[0]) for b, a in zip(baseline.histories, augmented.histories)]
-    early = min(EARLY_EPOCHS, len(baseline.histories[0]))
+    early = min(n_early, len(baseline.histories[0]))
     sentence = (f"Training accuracy of the augmented model is below the baseline's in each of the first {early} "
                 f"epoch{'s' if early > 1 else ''} in {sum(lower)} of {len(lower)} seed pairs; after epoch 1 it is {abs(np.mean(first)):.2f} points "
                 f"{'below' if np.mean(first) < 0 else 'above'} ({rules.seeds_phrase(len(lower))}).")
@@ -169,9 +177,9 @@ def slower_convergence_claim(baseline: RunSet | None, augmented: RunSet | None, 
                  theirs="slower", source=SOURCE)
 
 
-def final_gap(runs: RunSet) -> float:
-    """Training minus validation accuracy at the last epoch, in points, averaged over the runs."""
-    return float(np.mean([100 * (h["train_acc"].iloc[-1] - h["val_acc"].iloc[-1]) for h in runs.histories]))
+def mean_final_gap(runs: RunSet) -> float:
+    """Training minus validation accuracy at the last epoch, in points (`final_gap`), averaged over the runs."""
+    return float(np.mean([final_gap(h) for h in runs.histories]))
 
 
 def generalisation_claim(baseline: RunSet | None, augmented: RunSet | None, require_protocol: bool = True) -> Claim:
@@ -180,8 +188,8 @@ def generalisation_claim(baseline: RunSet | None, augmented: RunSet | None, requ
     if not _paired_at_protocol(baseline, augmented, require_protocol) or not baseline.histories \
             or not augmented.histories:
         return _needs_pair("writeup.regularises", statement, baseline, augmented)
-    before, after = final_gap(baseline), final_gap(augmented)
-    change = rules.gap_change(before, after, GAP_SAME)
+    before, after = mean_final_gap(baseline), mean_final_gap(augmented)
+    change = rules.gap_change(before, after, GAP_SAME.value)
     verdict = {"narrows": SUPPORTED, "widens": NOT_SUPPORTED, "unchanged": NOT_SUPPORTED,
                "reverses": INCONCLUSIVE}[change]
     sentence = f"The gap goes from {before:+.2f} to {after:+.2f} points ({rules.seeds_phrase(augmented.n)}): it {change}"

@@ -7,27 +7,34 @@ is reproduced when our run makes the same confusion among its most extreme error
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
-from ..analysis.persistence import SHOWCASE_CASES
-from ..analysis.persistence import ShowcaseCase as Case
+from ..analysis.failures import of_kind
+from ..analysis.thresholds import SYSTEMATIC_SHARE, TOP_ERRORS
+from ..data import writeup
+from ..data.classes import FOOTWEAR, UPPER_BODY, names_of
+from ..data.fashion_mnist import CLASS_NAMES, N_TEST
+from ..data.writeup import CASES, Case
 from . import rules
 from .evidence import RunSet, not_at_protocol
 from .verdicts import (CONTRADICTED, NOT_SUPPORTED, NOT_TESTABLE, REPRODUCED, SUPPORTED, Claim, Evidence)
 
-CASES = SHOWCASE_CASES  # §5: the write-up's four cases, kept once (with its numbers) in analysis/persistence.py
-ERRORS = 703  # §5: misclassified test images of 10,000
-TOP = 10  # a case is "among the extremes" when it ranks in the run's TOP errors of its kind
-CONFIDENT, UNCERTAIN_ENTROPY = 0.9, 1.0  # what counts as a confident error, or an uncertain one (nats)
-UPPER_BODY = (0, 2, 4, 6)  # T-shirt/top, Pullover, Coat, Shirt
-FOOTWEAR = (5, 7, 9)  # Sandal, Sneaker, Ankle boot
-SYSTEMATIC_SHARE = 0.5  # "particularly among" these groups: at least half of all errors fall within them
+ERRORS = writeup.ERRORS.value  # §5: misclassified test images
+TOP = TOP_ERRORS.value
+
+
+def case_key(case: Case) -> str:
+    """The claim key of a write-up case, by its classes: 'writeup.case.sneaker-ankle_boot'."""
+    slug = [re.sub(r"\W+", "_", CLASS_NAMES[c].lower()) for c in (case.label, case.predicted)]
+    return f"writeup.case.{slug[0]}-{slug[1]}"
 
 
 def errors_claim(runs: RunSet | None) -> Claim:
     """§5: 703 of the 10,000 test images are misclassified."""
-    statement = f"the custom CNN misclassifies {ERRORS} of the 10,000 test images"
+    statement = f"the custom CNN misclassifies {ERRORS} of the {N_TEST:,} test images"
     if runs is None or not runs.at_protocol:
         return Claim("writeup.errors", statement, NOT_TESTABLE, not_at_protocol(runs, "the custom CNN"),
                      Evidence(runs="none", method="needs the write-up's protocol", page="failures"), theirs=str(ERRORS),
@@ -61,7 +68,7 @@ def case_claim(case: Case, errors: pd.DataFrame | None, runs: RunSet | None, wei
     statement = (f"case: {case.case} is a{'n uncertain' if case.kind == 'uncertain' else ' confident'} error "
                  f"({case.writeup_confidence:.2%} confidence, entropy {case.writeup_entropy:.4f})")
     theirs = f"{case.writeup_confidence:.2%}, H = {case.writeup_entropy:.4f}"
-    key = f"writeup.case.{case.label}-{case.predicted}"
+    key = case_key(case)
     if errors is None or runs is None or not runs.at_protocol:
         return Claim(key, statement, NOT_TESTABLE, not_at_protocol(runs, "the custom CNN"),
                      Evidence(runs="none", method="needs the write-up's protocol", page="failures"), theirs=theirs,
@@ -76,8 +83,7 @@ def case_claim(case: Case, errors: pd.DataFrame | None, runs: RunSet | None, wei
                      theirs=theirs, source="write-up §5")
     best = case_instance(case, errors)
     row, rank = same.loc[best], int(ranks[best])
-    of_kind = row["confidence"] >= CONFIDENT if case.kind == "confident" else row["entropy"] >= UNCERTAIN_ENTROPY
-    verdict = REPRODUCED if rank <= TOP else SUPPORTED if of_kind else NOT_SUPPORTED
+    verdict = REPRODUCED if rank <= TOP else SUPPORTED if of_kind(row, case.kind) else NOT_SUPPORTED
     order = "most confident" if case.kind == "confident" else "most uncertain"
     sentence = (f"Our run makes this confusion {rules.times(len(same))}; its {order} instance, "
                 f"test image {best}, has {row['confidence']:.2%} confidence and entropy {row['entropy']:.4f} and ranks "
@@ -103,9 +109,10 @@ def confusion_groups_claim(errors: list[pd.DataFrame], runs: RunSet | None) -> C
         within = (table["label"].isin(UPPER_BODY) & table["prediction"].isin(UPPER_BODY)) | \
                  (table["label"].isin(FOOTWEAR) & table["prediction"].isin(FOOTWEAR))
         shares.append(float(within.mean()) if len(table) else 0.0)
-    verdict = SUPPORTED if min(shares) >= SYSTEMATIC_SHARE else NOT_SUPPORTED
-    sentence = (f"{100 * np.mean(shares):.1f} % of the errors are an upper-body garment taken for another (T-shirt/top, "
-                f"pullover, coat, shirt) or a shoe for another shoe {rules.seeds_phrase(len(shares))}"
+    verdict = SUPPORTED if min(shares) >= SYSTEMATIC_SHARE.value else NOT_SUPPORTED
+    upper, shoes = (rules.join_names(names_of(group)) for group in (UPPER_BODY, FOOTWEAR))
+    sentence = (f"{100 * np.mean(shares):.1f} % of the errors are an upper-body garment taken for another ({upper}) "
+                f"or a shoe for another shoe ({shoes}) {rules.seeds_phrase(len(shares))}"
                 + (f" (lowest run {100 * min(shares):.1f} %)" if len(shares) > 1 else "") + ".")
     return Claim("writeup.confusion_groups", statement, verdict, sentence,
                  runs.evidence("share of errors within the two groups", page="failures"),

@@ -7,10 +7,10 @@ about the model, so then the verdict is inconclusive whatever the test gave.
 
 from __future__ import annotations
 
+from ..analysis.thresholds import ALPHA, MIN_ERRORS
 from .evidence import RunSet, not_at_protocol
 from .verdicts import INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTABLE, SUPPORTED, Claim, Evidence
 
-MIN_ERRORS = 10
 PATTERNS = {
     "silhouette": "in garment confusions the heatmap sits on the garment's central band (silhouette, not sleeves)",
     "footwear": "in sneaker/ankle-boot errors the heatmap sits on the sole and mid-body, not the ankle's height",
@@ -28,7 +28,7 @@ def _effect(pattern: str, result: dict) -> str:
 
 
 def gradcam_claim(pattern: str, result: dict | None, runs: RunSet | None, maps_trusted: bool | None,
-                  method: str = "Grad-CAM", min_errors: int = MIN_ERRORS) -> Claim:
+                  method: str = "Grad-CAM", min_errors: int = MIN_ERRORS.value) -> Claim:
     """One pattern: `result` from `analysis.explain.<pattern>_claim` on the custom CNN's errors;
     `maps_trusted`: whether the maps passed the randomisation check (None: not checked in this build)."""
     statement = f"Grad-CAM: {PATTERNS[pattern]}"
@@ -38,7 +38,8 @@ def gradcam_claim(pattern: str, result: dict | None, runs: RunSet | None, maps_t
                      Evidence(runs="none", method="needs the write-up's protocol", page="explainability"),
                      source="write-up §6")
     n = int(result.get("n_errors", result.get("n", 0)))
-    evidence = runs.evidence(f"{method} over {n:,} qualifying errors, one-sided test at p < 0.05", page="explainability")
+    evidence = runs.evidence(f"{method} over {n:,} qualifying errors, one-sided test at p < {ALPHA.value}",
+                             page="explainability")
     trust = ("the maps passed the randomisation check" if maps_trusted else
              "the randomisation check was not run in this build" if maps_trusted is None else
              "the maps failed the randomisation check, so they do not reflect what the model learned")

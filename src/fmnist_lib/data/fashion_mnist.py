@@ -31,6 +31,7 @@ IDX_FILES = {
     "t10k-images-idx3-ubyte": ("5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b", (10_000, 28, 28)),
     "t10k-labels-idx1-ubyte": ("0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34", (10_000,)),
 }
+N_TEST = IDX_FILES["t10k-labels-idx1-ubyte"][1][0]  # the official test images
 # One checksum for the whole dataset, part of every run's cache key.
 DATA_CHECKSUM = hashlib.sha256("".join(sha for sha, _ in IDX_FILES.values()).encode()).hexdigest()
 
@@ -194,8 +195,8 @@ def load_fashion_mnist(folder: str | Path | None = None, *, download: bool = Fal
     )
 
 
-def split_indices(n_total: int = 60_000, n_val: int = 10_000, seed: int = 56) -> tuple[torch.Tensor, torch.Tensor]:
-    """The write-up's train/validation split of the official training set.
+def split_indices(n_total: int, n_val: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The write-up's train/validation split of the official training set (its sizes and seed: `TrainConfig`).
 
     Same as `torch.utils.data.random_split(range(n_total), [n_total - n_val, n_val],
     generator=torch.Generator().manual_seed(seed))`: one seeded permutation, the

@@ -12,11 +12,20 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ..data import writeup
 from ..errors import ConfigError
-from ..training.config import TrainConfig, fast_precision
+from ..training.config import PROTOCOL, PROTOCOL_BUDGET, TrainConfig, fast_precision
 from ..training.models import MODEL_NAMES, check_model_name
 
 LARGE_MODELS = ("vgg16", "vgg19", "resnet18")
+# The write-up's budgets: its protocol's epochs and images (`TrainConfig`), and its augmented model's epochs.
+EPOCHS, IMAGES, VAL_IMAGES = PROTOCOL.epochs, PROTOCOL.n_train, PROTOCOL.val_size
+WRITEUP_STUDY_EPOCHS = (EPOCHS, writeup.AUGMENTED_EPOCHS.value)
+
+
+def seed_range(n: int) -> tuple[int, ...]:
+    """n consecutive seeds, the write-up's first (56, 57, ...)."""
+    return tuple(range(PROTOCOL.seed, PROTOCOL.seed + n))
 
 
 @dataclass(frozen=True)
@@ -37,12 +46,12 @@ class Profile:
     val_size: int | None = None  # None: the write-up's 10,000 validation images
     val_subset: dict[str, int] = field(default_factory=dict)  # validation images checked after each epoch, per model
     precision: str | None = None  # None: TrainConfig's auto; "fast": bf16 where the hardware runs it fast
-    seeds: tuple[int, ...] = (56,)  # seeds of multi-seed results (mean +- sd); the first is the write-up's
+    seeds: tuple[int, ...] = seed_range(1)  # seeds of multi-seed results (mean +- sd); the first is the write-up's
     # Statistics page. Models whose headline numbers are given over every seed; the augmentation study's two
     # matched budgets (epochs) and its training images (None: the model's own in this profile); the folds of
     # the training-set label audit (None: skipped); and, in words, how the study departs from the write-up.
     seed_models: tuple[str, ...] = ("custom_cnn",)
-    study_epochs: tuple[int, int] = (15, 30)
+    study_epochs: tuple[int, int] = WRITEUP_STUDY_EPOCHS
     study_subset: int | None = None
     study_val_subset: int | None = None  # validation images checked after each study epoch (None: all)
     audit_folds: int | None = None
@@ -51,8 +60,9 @@ class Profile:
     repeat_check: dict = field(default_factory=lambda: {"model": "custom_cnn", "epochs": 1, "train_subset": 2_000,
                                                         "val_subset": 1_000})
     repeat_test_images: int | None = 2_000  # test images whose logits the two trainings compare (None: all)
-    study_note: str = ("the augmentation study trains the custom CNN with and without augmentation for 15 and 30 "
-                       "epochs on all 50,000 training images, once per seed")
+    study_note: str = ("the augmentation study trains the custom CNN with and without augmentation for "
+                       f"{EPOCHS} and {WRITEUP_STUDY_EPOCHS[1]} epochs on all {IMAGES:,} training images, once per "
+                       "seed")
 
     def repeat_config(self, device: str | None = None) -> TrainConfig:
         """The config the reproducibility page trains twice (`repeat_check`), on `device` (None: auto)."""
@@ -72,43 +82,45 @@ class Profile:
 PROFILES = {
     "full": Profile(
         name="full",
-        note="the write-up's protocol for every model: 15 epochs on all 50,000 training images",
-        epochs={name: 15 for name in MODEL_NAMES},
-        seeds=(56, 57, 58, 59, 60),
+        note=f"the write-up's protocol for every model: {PROTOCOL_BUDGET}",
+        epochs={name: EPOCHS for name in MODEL_NAMES},
+        seeds=seed_range(5),
         seed_models=MODEL_NAMES,
         audit_folds=5,
         repeat_check={"model": "custom_cnn", "epochs": 2},
         repeat_test_images=None,
-        study_note=("the augmentation study trains the custom CNN with and without augmentation for 15 and 30 epochs "
-                    "on all 50,000 training images, 5 seeds per arm; its 15-epoch baseline arm is the custom CNN's "
-                    "headline runs; every model's headline numbers are given over the 5 seeds, and the training-set "
-                    "label audit uses 5-fold cross-validation"),
+        study_note=("the augmentation study trains the custom CNN with and without augmentation for "
+                    f"{EPOCHS} and {WRITEUP_STUDY_EPOCHS[1]} epochs on all {IMAGES:,} training images, 5 seeds per "
+                    f"arm; its {EPOCHS}-epoch baseline arm is the custom CNN's headline runs; every model's headline "
+                    "numbers are given over the 5 seeds, and the training-set label audit uses 5-fold "
+                    "cross-validation"),
     ),
     "cpu": Profile(
         name="cpu",
-        note=("the custom CNN at the write-up's protocol (15 epochs on 50,000 images); VGG-16, VGG-19 and "
-              "ResNet-18 for 2 epochs on 10,000 images, each checked after every epoch on 2,000 of the 10,000 "
-              "validation images, so their numbers show where short training gets them, not converged accuracy; "
+        note=(f"the custom CNN at the write-up's protocol ({PROTOCOL_BUDGET}); VGG-16, VGG-19 and "
+              "ResNet-18 for 2 epochs on 10,000 images, each checked after every epoch on 2,000 of the "
+              f"{VAL_IMAGES:,} validation images, so their numbers show where short training gets them, not converged accuracy; "
               "on a CPU with bfloat16 instructions every model trains with bfloat16 "
               "autocast, which roughly halves the custom CNN's time (the runs table of the reproducibility page "
               "shows the precision used)"),
-        epochs={"custom_cnn": 15, **{name: 2 for name in LARGE_MODELS}},
+        epochs={"custom_cnn": EPOCHS, **{name: 2 for name in LARGE_MODELS}},
         train_subset={name: 10_000 for name in LARGE_MODELS},
         val_subset={name: 2_000 for name in LARGE_MODELS},  # enough for their curves and a temperature (500 used)
         precision="fast",
         stress_images={"custom_cnn": 600, **{name: 50 for name in LARGE_MODELS}},
         calibration_images={"custom_cnn": 2_000, **{name: 500 for name in LARGE_MODELS}},
         saliency_images={"custom_cnn": 64, **{name: 16 for name in LARGE_MODELS}},
-        seeds=(56, 57, 58),
+        seeds=seed_range(3),
         study_epochs=(5, 10),
         study_subset=5_000,
         study_val_subset=1_000,
-        study_note=("the augmentation study is shortened to a third of the write-up's epochs, 5 and 10 instead of 15 "
-                    "and 30, on 5,000 of the 50,000 training images, 3 seeds per arm, each run checked after every "
-                    "epoch on 1,000 of the 10,000 validation images (this page reads only test numbers); the custom "
-                    "CNN's seed spread is measured on the study's 5-epoch baseline arm, since its headline run (15 "
-                    "epochs on 50,000 images) is trained once; the other models have one run each; the training-set "
-                    "label audit (k-fold cross-validation, k more trainings) is skipped"),
+        study_note=("the augmentation study is shortened to a third of the write-up's epochs, 5 and 10 instead of "
+                    f"{EPOCHS} and {WRITEUP_STUDY_EPOCHS[1]}, on 5,000 of the {IMAGES:,} training images, 3 seeds per "
+                    f"arm, each run checked after every epoch on 1,000 of the {VAL_IMAGES:,} validation images (this "
+                    "page reads only test numbers); the custom CNN's seed spread is measured on the study's 5-epoch "
+                    f"baseline arm, since its headline run ({PROTOCOL_BUDGET}) is trained once; the other models "
+                    "have one run each; the training-set label audit (k-fold cross-validation, k more trainings) "
+                    "is skipped"),
     ),
     "smoke": Profile(
         name="smoke",
@@ -122,7 +134,7 @@ PROFILES = {
         stress_severities=(1, 5),
         calibration_images={name: 300 for name in MODEL_NAMES},
         saliency_images={"custom_cnn": 12, **{name: 4 for name in LARGE_MODELS}},
-        seeds=(56, 57),
+        seeds=seed_range(2),
         study_epochs=(1, 2),
         study_subset=1_000,
         audit_folds=2,

@@ -6,12 +6,17 @@ import pandas as pd
 import torch
 
 from ..analysis.stats import accuracy_interval
-from ..analysis.training_curves import overfitting
+from ..analysis.thresholds import GAP_POINTS
+from ..analysis.training_curves import final_gap
+from ..claims.rules import points
 from ..data.fashion_mnist import CLASS_NAMES, IMAGE_SIZE, FashionMNIST
 from ..runs.cache import Run
 from ..training.forward import forward
 from ..training.model_parts import model_label
 from ..training.train import split_for
+
+# What a table's empty 'gap opens' cell means (`training_curves.overfitting` gives None there).
+NO_GAP = f"the gap between training and validation accuracy never stays above {points(GAP_POINTS.value, 0)}"
 
 
 def class_counts(data: FashionMNIST, run: Run) -> pd.DataFrame:
@@ -29,13 +34,12 @@ def comparison_table(runs: dict[str, Run], weights: str = "final") -> pd.DataFra
     for name, run in runs.items():
         test = run.test_metrics(weights)
         low, high = accuracy_interval(test["accuracy"], test["n"])
-        fit = overfitting(run.history)
         rows.append({"model": model_label(name), "epochs": run.config.epochs, "train images": run.config.n_train,
                      "test acc %": 100 * test["accuracy"], "95% CI": f"{100 * low:.2f}\u2013{100 * high:.2f}",
                      "test loss": test["loss"], "errors": test["errors"],
                      "parameters (M)": run.metrics["n_parameters"] / 1e6,
                      "train time (min)": run.metrics["train_seconds"] / 60,
-                     "final gap (pts)": fit["final_gap"]})
+                     "final gap (pts)": final_gap(run.history)})
     return pd.DataFrame(rows).set_index("model")
 
 

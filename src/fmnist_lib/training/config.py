@@ -5,6 +5,8 @@ Defaults are the write-up's protocol (see shared NUMBERS.md): SGD 0.01 with
 momentum 0.9 and weight decay 5e-4, cosine annealing with T_max 50 stepped per
 epoch, batch 128, 15 epochs, seed 56, a 50,000 / 10,000 split of the training set,
 and normalisation with the write-up's constants, mean 0.2860 and std 0.3530.
+They are the protocol's one definition: everything else reads `PROTOCOL` (a
+default TrainConfig) and `PROTOCOL_BUDGET`, its budget in words.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from dataclasses import dataclass, fields
 
 import torch
 
+from ..data.fashion_mnist import IDX_FILES
 from ..errors import ConfigError
 from .models import check_model_name
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16")
-N_TRAIN_TOTAL = 60_000
+N_TRAIN_TOTAL = IDX_FILES["train-labels-idx1-ubyte"][1][0]  # the official training images
 # The write-up's normalisation: the pixel mean and standard deviation of all 60,000 official training images
 # (scaled to [0, 1]), rounded to 4 digits. A reproduction uses its constants as they are rather than
 # recomputing them from the 50,000-image training split (0.28571, 0.35286), which moves a few test predictions.
@@ -162,6 +165,22 @@ def _is_finite(value) -> bool:
 def _check_positive_int(name: str, value) -> None:
     if not _is_int(value) or value <= 0:
         raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}.")
+
+
+PROTOCOL = TrainConfig()  # the write-up's protocol: every default above
+
+
+def epochs_text(epochs: int) -> str:
+    """'5 epochs', '1 epoch'."""
+    return f"{epochs} epoch{'' if epochs == 1 else 's'}"
+
+
+def budget_text(epochs: int, images: int, augment: bool = False) -> str:
+    """A training budget in words: '15 epochs on 50,000 images' (', augmented' when it is)."""
+    return f"{epochs_text(epochs)} on {images:,} images" + (", augmented" if augment else "")
+
+
+PROTOCOL_BUDGET = budget_text(PROTOCOL.epochs, PROTOCOL.n_train)  # '15 epochs on 50,000 images'
 
 
 def resolve_device(name: str = "auto") -> torch.device:

@@ -1,15 +1,18 @@
 """What the baselines page glues: each model's run as the profile trains it, every model at one budget for
-ranking them, and which models' validation loss rises (keys without the `baselines_` prefix)."""
+ranking them, which models' validation loss rises, and the protocol and thresholds its prose states (keys
+without the `baselines_` prefix)."""
 
 from __future__ import annotations
 
 from itertools import combinations
 
+from ...analysis.thresholds import GAP_POINTS, VAL_LOSS_RISE
 from ...analysis.training_curves import overfitting
 from ...claims import gather
 from ...claims.report_claims import ranking_claim, rising_loss_claim
-from ...claims.rules import budgets_sentence, matched
+from ...claims.rules import budgets_sentence, matched, points
 from ...runs.cache import Run
+from ...training.config import PROTOCOL
 
 
 def ranking_values(matched_runs: dict[str, Run], weights: str = "final") -> dict:
@@ -41,3 +44,11 @@ def rising_values(runs: dict[str, Run]) -> dict:
     rising = {model: overfitting(run.history)["val_loss_rising"] for model, run in runs.items()}
     claim = rising_loss_claim(runsets, rising)
     return {"rising": claim.sentence, "rising_verdict": claim.verdict}
+
+
+def protocol_values() -> dict:
+    """The write-up's protocol as the page states it (`TrainConfig`'s defaults), and the lines its overfitting
+    measures draw (`analysis.thresholds`)."""
+    return {"lr": PROTOCOL.lr, "momentum": PROTOCOL.momentum, "weight_decay": PROTOCOL.weight_decay,
+            "t_max": PROTOCOL.cosine_t_max, "batch_size": PROTOCOL.batch_size, "seed": PROTOCOL.seed,
+            "gap_points": points(GAP_POINTS.value, 0), "loss_rise_percent": 100 * VAL_LOSS_RISE.value}

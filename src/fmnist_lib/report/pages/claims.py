@@ -11,16 +11,17 @@ import pandas as pd
 from ...analysis import explain
 from ...claims.ledger import CUSTOM, LedgerInputs, model_runs
 from ...claims.verdicts import VERDICTS, Claim, claims_table, verdict_counts
-from ...claims.writeup_failures import CASES, case_instance
+from ...claims.writeup_failures import CASES, TOP, case_instance, case_key
 from ...data.fashion_mnist import FashionMNIST
 from ...runs.cache import Run
+from ...training.config import PROTOCOL_BUDGET
 from ..plots.explain import cam_grid
 from ..profiles import Profile
 from ..sections import get_section
 
 GLANCE = {  # the landing page's rows: a claim's key and a short name
-    "writeup.accuracy.custom_cnn.92.97": "custom_acc", "writeup.accuracy.vgg16.92.03": "vgg16_acc",
-    "writeup.accuracy.vgg19.91.78": "vgg19_acc", "writeup.accuracy.resnet18.90.38": "resnet18_acc",
+    "writeup.accuracy.custom_cnn": "custom_acc", "writeup.accuracy.vgg16": "vgg16_acc",
+    "writeup.accuracy.vgg19": "vgg19_acc", "writeup.accuracy.resnet18": "resnet18_acc",
     "writeup.errors": "errors", "writeup.augmentation_gain": "augmentation", "writeup.capacity": "capacity",
 }
 
@@ -90,7 +91,7 @@ def case_figure(claims: list[Claim], run: Run, data: FashionMNIST, weights: str,
             "true class": explain.compute_cams(model, images, [c.label for c, _ in found], method=method)}
     verdicts = {claim.key: claim.verdict for claim in claims}
     titles = [f"#{index}: {case.case}\n{errors.loc[index, 'confidence']:.1%}, "
-              f"{verdicts[f'writeup.case.{case.label}-{case.predicted}']}" for case, index in found]
+              f"{verdicts[case_key(case)]}" for case, index in found]
     return cam_grid(images.numpy(), cams, titles=titles)
 
 
@@ -106,6 +107,11 @@ def no_cases_figure():
 def runs_for_cases(runs: dict) -> Run:
     """The write-up's own run: the custom CNN's headline run (seed 56, the profile's headline budget)."""
     return runs["headline"][CUSTOM]
+
+
+def rule_values() -> dict:
+    """What the page's prose says about how claims are judged: the write-up's budget, and how extreme a case must be."""
+    return {"protocol_budget": PROTOCOL_BUDGET, "top_errors": TOP}
 
 
 def protocol_text(runs: dict) -> str:

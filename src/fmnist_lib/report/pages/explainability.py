@@ -1,12 +1,22 @@
-"""What the explainability page glues about the write-up's three patterns (keys without the `explainability_`
-prefix)."""
+"""What the explainability page glues about the write-up's three patterns and how they are tested (keys without
+the `explainability_` prefix)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from ...analysis.explain import claim_verdict
-from ..text import signed_amount
+from ...analysis.thresholds import ALPHA, MIN_ERRORS, OBJECT_PIXEL
+from ...data.classes import GARMENTS, names_of
+from ...data.writeup import SNEAKER_VS_ANKLE_BOOT
+from ..text import join_names, signed_amount
+
+
+def rule_values() -> dict:
+    """How the page's tests are set, as its prose states them: the classes each pattern concerns, what counts as
+    the object, how many errors a test needs and its level."""
+    return {"garments": join_names(names_of(GARMENTS)), "footwear_pair": join_names(names_of(SNEAKER_VS_ANKLE_BOOT)),
+            "object_percent": 100 * OBJECT_PIXEL.value, "min_errors": MIN_ERRORS.value, "alpha": ALPHA.value}
 
 
 def claim_values(claims: dict[str, dict], table: pd.DataFrame) -> dict:

@@ -9,12 +9,14 @@ import pandas as pd
 
 from ...analysis import augmentation_study, label_audit, persistence, stats
 from ...analysis.error_detection import auroc_difference
-from ...analysis.seed_runs import epochs_text, run_table, sampling_error, size_word, training_text
+from ...analysis.seed_runs import run_table, sampling_error, size_word, training_text
 from ...claims.gather import runset
 from ...claims.report_claims import detector_claim, persistence_scope_claim
+from ...data import writeup
 from ...data.fashion_mnist import FashionMNIST
 from ...runs.cache import Run
 from ...runs.seeds import seed_correct, seed_predictions
+from ...training.config import PROTOCOL, epochs_text
 from ...training.model_parts import model_label
 from ..plots.statistics import image_gallery
 from ..profiles import STUDY_MODEL, Profile, baseline_configs, get_profile, seeds_at_headline_budget
@@ -54,9 +56,8 @@ def single_text(models, profile: Profile) -> str:
 def study_values(comparisons: pd.DataFrame, epochs: tuple[int, int], study_images: int) -> dict:
     """The write-up's pairing and the study's budgets, and the study's answers in words."""
     pairing = comparisons.set_index("what differs").loc["augmentation and epochs"]
-    return {"writeup_base": augmentation_study.WRITEUP_BASELINE_ACC,
-            "writeup_aug": augmentation_study.WRITEUP_AUGMENTED_ACC,
-            "writeup_e1": augmentation_study.WRITEUP_EPOCHS[0], "writeup_e2": augmentation_study.WRITEUP_EPOCHS[1],
+    return {"writeup_base": writeup.ACCURACY[STUDY_MODEL].value, "writeup_aug": writeup.AUGMENTED_ACCURACY.value,
+            "writeup_e1": PROTOCOL.epochs, "writeup_e2": writeup.AUGMENTED_EPOCHS.value,
             "e1": epochs[0], "e2": epochs[1], "study_images": study_images,
             "like_for_like": augmentation_study.like_for_like_sentence(comparisons),
             "pairing_mean": float(pairing["difference mean (pts)"]),

@@ -1,0 +1,87 @@
+"""Every threshold that decides a word of the report, once: its value, what it decides and why that value.
+
+A verdict ("reproduced", "supported", "persists") or a kind ("a confident error") is only as honest as the line
+that draws it, so the lines are named here rather than typed where they are used, and each carries a one-line
+reason a reader can dispute. Analyses and claims read them from here; the pages glue their values into prose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A line drawn in the evidence: `value` (in `unit`), what falling on either side of it decides, and why there."""
+
+    value: float
+    unit: str
+    decides: str
+    why: str
+
+
+# Kinds of error (the failures page and the write-up's cases alike).
+CONFIDENT_ERROR = Threshold(
+    0.9, "probability", "an error is confident when its confidence (top-1 probability) is at least this",
+    "nine tenths on the wrong class: no sensible threshold on confidence would flag the image for review")
+UNCERTAIN_ERROR = Threshold(
+    1.0, "nats", "an error is uncertain when the entropy of its softmax is at least this",
+    "more than a toss-up between two classes (ln 2 = 0.69 nats): the mass is spread over about three (e = 2.7)")
+TOP_ERRORS = Threshold(
+    10, "errors", "a write-up case is reproduced when ours ranks among this many most extreme errors of its kind",
+    "the write-up showed a handful of extremes; ten leaves room for seed-to-seed reordering among them")
+
+# Training curves (the baselines page and the write-up's §3-4 claims).
+GAP_POINTS = Threshold(
+    1.0, "points", "the train-validation accuracy gap is open while training accuracy exceeds validation by more",
+    "a point is about four times the sampling error of 10,000 validation images at 93 % (0.26 points)")
+GAP_OPENS_SLACK = Threshold(
+    3, "epochs", "the gap opens 'after approximately epoch 12' when it opens within this many epochs of 12",
+    "a fifth of the 15-epoch budget: 'approximately' in the write-up's words, yet not any epoch at all")
+VAL_LOSS_RISE = Threshold(
+    0.05, "fraction", "validation loss is rising when it ends more than this fraction above its minimum",
+    "epoch-to-epoch noise of the validation loss is a few per cent; a larger rise is a trend")
+MAX_DRAWDOWN = Threshold(
+    1.0, "points", "validation accuracy collapses when it falls more than this below its best so far",
+    "the same size as the gap threshold: a fall the sampling error of the validation set does not explain")
+
+# Comparisons (the write-up's §3 and §7 claims).
+EQUIVALENT = Threshold(
+    0.5, "points", "a larger model is not ahead of the custom CNN when its interval allows no more advantage than this",
+    "about twice the sampling error of one accuracy on 10,000 test images")
+EARLY_EPOCHS = Threshold(
+    3, "epochs", "'slower convergence during early epochs' is read over this many first epochs",
+    "a fifth of the 15-epoch budget, before either arm's training accuracy flattens")
+PERSISTS = Threshold(
+    0.5, "fraction", "a confusion persists with augmentation when at least this share of its count remains",
+    "the write-up says the confusions persisted, not that they shrank a little: half is the middle ground")
+GAP_SAME = Threshold(
+    0.25, "points", "a train-validation gap that moves less than this is unchanged",
+    "the sampling error of one accuracy on 10,000 images (0.26 points at 93 %)")
+SYSTEMATIC_SHARE = Threshold(
+    0.5, "fraction", "errors are 'particularly among' footwear and upper-body garments when at least this share is",
+    "'particularly' means most of them: at least half")
+
+# Grad-CAM's region statistics (the explainability page and the write-up's §6 claims).
+OBJECT_PIXEL = Threshold(
+    0.05, "of full scale", "a pixel belongs to the object (its silhouette and bounding box) when brighter than this",
+    "Fashion-MNIST's backgrounds are exactly 0, so a small level keeps the whole garment, faint edges included")
+
+# Tests and intervals.
+ALPHA = Threshold(
+    0.05, "p", "a one-sided test supports a pattern or a direction when its p-value is below this",
+    "the conventional level, fixed before any result was seen")
+INTERVAL = Threshold(
+    0.95, "probability", "the coverage of every interval a verdict reads (prediction, t and bootstrap intervals)",
+    "the conventional level, matching ALPHA for two-sided statements")
+MIN_ERRORS = Threshold(
+    10, "errors", "a Grad-CAM pattern is tested only when at least this many errors qualify",
+    "fewer errors make a verdict rest on a handful of images, and leave a rank test little power")
+SAME_SIZE = Threshold(
+    2.0, "factor", "a seed spread within this factor of the sampling error is 'about the same size'",
+    "a spread from three seeds is itself uncertain by a factor of two or more (its 95 % interval: 0.5 to 6 times)")
+AUROC_TIE = Threshold(
+    0.01, "AUROC", "two error detectors whose AUROCs differ by less than this tie",
+    "about the standard error of an AUROC measured on the few hundred errors among 10,000 test images")
+
+THRESHOLDS = {name: value for name, value in dict(globals()).items() if isinstance(value, Threshold)}
