@@ -101,6 +101,10 @@ def test_a_cold_build_executes_each_page_once_after_the_pages_it_shows_and_a_war
             shown = next(s.name for s in SECTIONS if s.notebook == notebook)
             assert order.index(shown) < order.index(section.name), (section.name, shown)
     assert order.index("statistics") < order.index("baselines") and order[-1] == "reproducibility"
+    record = read_record(Paths(report.root).record)
+    assert list(record) == [section.name for section in SECTIONS]  # in reading order, as the page lists them
+    assert all(record[section.name]["notebook"] == section.notebook for section in SECTIONS)
+    assert all(len(record[section.name]["source"]) == 64 for section in SECTIONS)
     trained = list(report.trained)
     assert report.report() == ["reproducibility"]  # it lists every page's record: always executed
     assert "  baselines: up to date, kept" in report.lines and report.trained == trained
@@ -162,6 +166,7 @@ def test_a_page_is_executed_again_after_a_page_it_shows_changes_in_the_same_buil
     assert report.report() == ["statistics", "augmentation", "reproducibility"]
     assert any(line.startswith("Executing 05_augmentation.ipynb (values it shows from other pages changed)")
                for line in report.lines)
+    assert "Executing 08_statistics.ipynb (its notebook changed) ..." in report.lines
 
 
 def test_only_one_page_re_executes_the_pages_that_show_its_changed_values_with_their_own_parameters(report):

@@ -29,7 +29,7 @@ from .sections import SECTIONS, Section, check_overrides_used, get_section, sect
 from .site import build_site
 
 SAY = functools.partial(print, flush=True)  # each line as it happens, in a log file too (beside stderr's lines)
-REASONS = {"not executed": "not executed yet", "notebook": "its notebook changed", "parameters": "new parameters",
+REASONS = {"not executed": "not executed yet", "source": "its notebook changed", "parameters": "new parameters",
            "library": "the library changed", "cache": "another results cache", "runs": "its runs changed",
            "pages": "values it shows from other pages changed"}
 
@@ -154,8 +154,9 @@ def echo_training_plan(configs: list[TrainConfig], n_pages: int, echo: Callable[
         echo(f"Plan: nothing to train{cached}; {pages}.")
         return
     rough = ", rough: no cached run to measure from" if any(not run.measured for run in todo) else ""
+    cached = f"; the other {len(planned) - len(todo)} are in the cache" if len(todo) < len(planned) else ""
     echo(f"Plan: train {len(todo)} of the {len(planned)} runs these pages read (about "
-         f"{_duration(sum(run.seconds for run in todo))}{rough}; the others are in the cache); {pages}.")
+         f"{_duration(sum(run.seconds for run in todo))}{rough}{cached}); {pages}.")
     for run in todo:
         echo(f"  to train: {describe(run.config)}, about {_duration(run.seconds)}")
 

@@ -51,6 +51,11 @@ class Paths:
         return self.root / "build" / "failed"
 
     @property
+    def logs(self) -> Path:
+        """The kernels' own logs, one per page (`kernel.py`)."""
+        return self.root / "build" / "logs"
+
+    @property
     def record(self) -> Path:
         return self.executed / "record.json"
 
@@ -63,23 +68,6 @@ def _kernel_environment() -> None:
     """What the notebook kernels inherit: no progress bars, the inline figure backend."""
     os.environ["TQDM_DISABLE"] = "1"
     os.environ.pop("MPLBACKEND", None)
-
-
-def _kernel_options() -> dict:
-    """Papermill options for the kernel's connection: CurveZMQ encryption where pyzmq and the kernel offer it.
-
-    A kernel reached over plain TCP prints a warning to the terminal on every start ("Kernel is running over TCP
-    without encryption"), once per page. It means what it says: any local user could read the traffic. So the
-    kernel manager provisions CurveZMQ keys (jupyter_client's `transport_encryption="auto"`: used when the
-    kernelspec declares `supported_encryption: curve`, as ipykernel's does), which answers the warning instead of
-    hiding it. Without CurveZMQ in pyzmq the setting would be refused, so it is asked for only when available.
-    """
-    import zmq
-    from traitlets.config import Config
-
-    if not zmq.has("curve"):
-        return {}
-    return {"config": Config({"KernelManager": {"transport_encryption": "auto"}})}
 
 
 def _remove_parameter_cells(path: Path) -> None:
@@ -100,16 +88,19 @@ def execute_section(paths: Paths, section: Section, parameters: dict) -> float:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from .kernel import kernel_options
+
     _kernel_environment()
-    paths.executed.mkdir(parents=True, exist_ok=True)
-    paths.failed.mkdir(parents=True, exist_ok=True)
+    for folder in (paths.executed, paths.failed, paths.logs):
+        folder.mkdir(parents=True, exist_ok=True)
     target = paths.executed / section.notebook
     staging = paths.executed / f".running-{section.notebook}"
     started = time.perf_counter()
     try:
-        papermill.execute_notebook(str(paths.root / "notebooks" / section.notebook), str(staging),
-                                   parameters=parameters, kernel_name="python3", progress_bar=False,
-                                   cwd=str(paths.root / "notebooks"), **_kernel_options())
+        with (paths.logs / section.notebook.replace(".ipynb", ".kernel.log")).open("wb") as log:
+            papermill.execute_notebook(str(paths.root / "notebooks" / section.notebook), str(staging),
+                                       parameters=parameters, kernel_name="python3", progress_bar=False,
+                                       cwd=str(paths.root / "notebooks"), **kernel_options(log))
     except PapermillExecutionError as error:
         failed = paths.failed / section.notebook
         os.replace(staging, failed)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # the registry imports execute.py, which this module's users 
 
 LIBRARY = (".",)  # a page may call anything in the package
 LIBRARY_SUFFIXES = (".py", ".js", ".css")  # the explorer page inlines its script and style
-INPUTS = ("notebook", "parameters", "library", "cache", "runs", "pages")  # what a page read, as the record names it
+INPUTS = ("source", "parameters", "library", "cache", "runs", "pages")  # what a page read, as the record names it
 GLUE_REFERENCE = re.compile(r"(\d\d_\w+\.ipynb)::(\w+)")  # {glue:text}`02_baselines.ipynb::baselines_ranking:s`
 
 
@@ -111,17 +111,22 @@ def page_inputs(paths: Paths, section: Section, parameters: dict) -> dict:
     cache_dir = default_cache_dir().resolve()  # where the page's kernel finds runs: it inherits $FMNIST_CACHE_DIR
     runs = run_identities(section, parameters, cache_dir)
     notebook = paths.root / "notebooks" / section.notebook
-    return {"notebook": hashlib.sha256(notebook.read_bytes()).hexdigest(), "parameters": parameters,
+    return {"source": hashlib.sha256(notebook.read_bytes()).hexdigest(), "parameters": parameters,
             "library": library_fingerprint(), "cache": str(cache_dir) if runs else None, "runs": runs,
             "pages": {name: glued_values(paths.executed / name, keys)
                       for name, keys in pages_read(paths.root, section).items()}}
 
 
 def write_record(paths: Paths, section: Section, parameters: dict, seconds: float) -> None:
-    """Add (or replace) the section's entry in the record, with what it read, atomically."""
+    """Add (or replace) the section's entry in the record, with what it read, atomically; entries in reading order
+    (the reproducibility page lists them so), whatever order the pages were executed in."""
+    from .sections import SECTION_NAMES
+
     record = read_record(paths.record)
     record[section.name] = {"notebook": section.notebook, "seconds": round(seconds, 1), "library_version": __version__,
                             **page_inputs(paths, section, parameters)}
+    position = {name: index for index, name in enumerate(SECTION_NAMES)}
+    record = {name: record[name] for name in sorted(record, key=lambda name: position.get(name, len(position)))}
     temporary = paths.record.with_suffix(".tmp")
     temporary.write_text(json.dumps(record, indent=2))
     os.replace(temporary, paths.record)
