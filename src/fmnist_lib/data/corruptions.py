@@ -156,19 +156,15 @@ def brightness(images: torch.Tensor, severity: int, generator: torch.Generator) 
 def jpeg(images: torch.Tensor, severity: int, generator: torch.Generator) -> torch.Tensor:
     """JPEG compression at falling quality, through 8-bit pixels as a real encoder sees them.
 
-    Pillow encodes and decodes each image on the CPU: torchvision's JPEG path (`torchvision.io`) is
-    deprecated since 0.29, and its CUDA (nvJPEG) encoder accepts only 3-channel images.
+    Pillow encodes and decodes each image on the CPU (torchvision's `torchvision.io` path is deprecated since 0.29).
     """
     pixels = (images * 255).round().to(torch.uint8).cpu().numpy()  # (N, 1, 28, 28)
-    out = np.stack([_jpeg_roundtrip(image[0], JPEG_QUALITY[severity - 1]) for image in pixels])[:, None]
+    out = np.empty_like(pixels)
+    for index, image in enumerate(pixels):
+        buffer = io.BytesIO()
+        Image.fromarray(image[0]).save(buffer, format="JPEG", quality=JPEG_QUALITY[severity - 1])
+        out[index, 0] = np.asarray(Image.open(buffer).convert("L"))
     return torch.from_numpy(out).to(images.device, images.dtype) / 255
-
-
-def _jpeg_roundtrip(pixels: np.ndarray, quality: int) -> np.ndarray:
-    """One 8-bit grayscale image (H, W) through a JPEG file of the given quality and back."""
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="JPEG", quality=quality)
-    return np.asarray(Image.open(buffer).convert("L"))
 
 
 def pixelate(images: torch.Tensor, severity: int, generator: torch.Generator) -> torch.Tensor:
