@@ -245,6 +245,7 @@ def train(config: TrainConfig, data: FashionMNIST, *, progress: bool = True,
         # log), every redraw would be another line, so there the run reports each epoch in one line instead
         with tqdm(total=steps, desc=f"{config.model} epoch {epoch}/{config.epochs}", disable=None if progress else True,
                   unit="batch", dynamic_ncols=True) as bar:
+            plain_line = progress and bar.disable  # read now: tqdm's close() sets disable on every bar
             try:
                 train_loss, train_acc = train_epoch(model, step, train_x, train_y, config, generator, bar, epoch)
             except TrainingDiverged:
@@ -262,7 +263,7 @@ def train(config: TrainConfig, data: FashionMNIST, *, progress: bool = True,
         scheduler.step()
         history.append({"epoch": epoch, "lr": lr, "train_loss": train_loss, "train_acc": train_acc,
                         "val_loss": val_loss, "val_acc": val_acc, "seconds": time.perf_counter() - started})
-        if progress and bar.disable:
+        if plain_line:
             print(epoch_line(config, history[-1]), file=sys.stderr, flush=True)
         if best_state is None or val_acc > max(row["val_acc"] for row in history[:-1]):
             best_state, best_epoch = _state_on_cpu(model), epoch
