@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from ..data.augmentation import training_phrase
 from ..runs.cache import Run
 from ..runs.seeds import seed_metrics, seed_predictions
 from ..training.config import TrainConfig
@@ -24,8 +25,8 @@ def epochs_text(epochs: int) -> str:
 
 
 def training_text(config: TrainConfig) -> str:
-    """'15 epochs on 50,000 images' ('1 epoch ...'; with ', augmented' when it is)."""
-    return f"{epochs_text(config.epochs)} on {config.n_train:,} images" + (", augmented" if config.augment else "")
+    """'15 epochs on 50,000 images' ('1 epoch ...'; with ', augmented' or the policy when it is)."""
+    return f"{epochs_text(config.epochs)} on {config.n_train:,} images" + training_phrase(config.augment)
 
 
 def run_table(runs: Sequence[Run], weights: str = "final") -> pd.DataFrame:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 
 import torch
 
+from ..data.augmentation import policy_name
 from ..errors import ConfigError
 from .models import check_model_name
 
@@ -43,7 +44,7 @@ class TrainConfig:
     val_size: int = 10_000
     val_subset: int | None = None  # validate after each epoch on only the first N validation images (None: all)
     train_subset: int | None = None  # use only the first N images of the shuffled training split
-    augment: bool = False  # horizontal flip p=0.5 + rotation +-10 degrees, training images only
+    augment: str = "none"  # the augmentation policy of the training images (data.augmentation.POLICY_NAMES)
     folds: int | None = None  # k-fold cross-validation: the training split (after train_subset) cut into k parts
     fold: int | None = None  # with folds: the part held out (0..folds-1); the model trains on the others
     mean: float = WRITEUP_MEAN  # the model's first layer computes (x - mean) / std on pixels in [0, 1]
@@ -81,8 +82,9 @@ class TrainConfig:
                                   f"got {value!r}.")
         if not _is_finite(self.mean):
             raise ConfigError(f"mean must be a finite number, got {self.mean!r}.")
-        if not isinstance(self.augment, bool):
-            raise ConfigError(f"augment must be true or false, got {self.augment!r}.")
+        # The old yes/no switch (`augment: true` in configs written before policies had names) reads as the policy
+        # it meant; such runs were keyed by the switch, so they are trained again under the name, never reused.
+        object.__setattr__(self, "augment", policy_name(self.augment))
         if self.device not in DEVICES:
             raise ConfigError(f"Unknown device {self.device!r}. Choose one of: {', '.join(DEVICES)}.")
         if self.precision not in PRECISIONS:
@@ -100,6 +102,11 @@ class TrainConfig:
             raise ConfigError(f"fold must be a whole number from 0 to {self.folds - 1}, got {self.fold!r}.")
 
     @property
+    def augmented(self) -> bool:
+        """Whether the training images are augmented (any policy but `none`)."""
+        return self.augment != "none"
+
+    @property
     def n_train_available(self) -> int:
         return N_TRAIN_TOTAL - self.val_size
 
@@ -114,7 +121,8 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":
-        """Build from plain values (a notebook's parameters, JSON); unknown names are an error."""
+        """Build from plain values (a notebook's parameters, JSON); unknown names are an error. An old
+        `augment: true/false` reads as `flip_rotate`/`none` (see `__post_init__`)."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
