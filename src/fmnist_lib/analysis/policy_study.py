@@ -62,12 +62,13 @@ def policy_stress(runs: dict[str, list[Run]], data: FashionMNIST, n_images: int,
     order = stratified_order(data.test_labels.numpy(), seed)
     missing = {name: run for name, run in named.items() if name not in logits}
     if missing:
-        models = {name: (run.load_model(weights, device=device), run.config.precision) for name, run in missing.items()}
+        models = {name: (run.load_model(weights, device=device), run.config.precision)
+                  for name, run in missing.items()}
         fresh = run_stress_test(models, data.test_images[order], data.test_labels.numpy()[order],
                                 {name: n_images for name in missing}, list(CORRUPTIONS), severities, seed)
         for name, run in missing.items():
             logits[name] = remembered_arrays(run.path, "policy-stress", parameters,
-                                             lambda: {"logits": fresh.logits[name]})["logits"]
+                                             lambda stressed=fresh.logits[name]: {"logits": stressed})["logits"]
     conditions = [("clean", 0)] + [(c, s) for c in CORRUPTIONS for s in severities]
     return StressResult(conditions, data.test_labels.numpy()[order][:n_images], {name: logits[name] for name in named})
 

@@ -87,15 +87,16 @@ def confusion_sentence(counts: pd.DataFrame, seeds: int) -> str:
     base = counts["none"]
     removed = {policy: [pair for pair in counts.index if counts.loc[pair, policy] < PERSISTS * base[pair]]
                for policy in counts.columns if policy != "none"}
-    parts = [f"{POLICIES[policy].label} removes {rules.join_names(pairs)}" for policy, pairs in removed.items() if pairs]
+    parts = [f"{POLICIES[policy].label} removes {rules.join_names(pairs)}"
+             for policy, pairs in removed.items() if pairs]
     persist = [pair for pair in counts.index if not any(pair in pairs for pairs in removed.values())]
     none_removed = [POLICIES[policy].label for policy, pairs in removed.items() if not pairs]
     text = "; ".join(parts) if parts else "no policy removes any of them"
     if parts and none_removed:
         text += f"; {rules.join_names(none_removed)} remove{'s' if len(none_removed) == 1 else ''} none"
     scope = "at 1 seed" if seeds == 1 else f"on average over {seeds} seeds"
-    return (f"Of the plain model's {len(counts.index)} most frequent confusions ({scope}; a confusion counts as removed "
-            f"when fewer than half of its errors remain), {text}. Under every policy "
+    return (f"Of the plain model's {len(counts.index)} most frequent confusions ({scope}; a confusion counts as "
+            f"removed when fewer than half of its errors remain), {text}. Under every policy "
             f"{rules.join_names(persist, empty='none of them')} persist{'s' if len(persist) == 1 else ''}.")
 
 

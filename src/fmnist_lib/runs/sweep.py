@@ -150,7 +150,8 @@ def policy_costs(planned: list[PlannedRun]) -> str:
     for policy in dict.fromkeys(p.config.augment for p in planned):
         runs = [p for p in planned if p.config.augment == policy]
         todo = [p for p in runs if not p.cached]
-        parts.append(f"{policy} {_count(len(runs), 'run')} ({len(todo)} to train, {_hours(sum(p.seconds for p in todo))})")
+        seconds = sum(p.seconds for p in todo)
+        parts.append(f"{policy} {_count(len(runs), 'run')} ({len(todo)} to train, {_hours(seconds)})")
     return "By augmentation policy: " + "; ".join(parts) + "."
 
 

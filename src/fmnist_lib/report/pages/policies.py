@@ -69,9 +69,9 @@ def policies_note(runs: dict[str, list[Run]]) -> str:
     missing = [name for name in POLICY_NAMES if name not in runs]
     if not missing:
         return "Every policy is compared."
-    return (f"This build does not train {join_names([POLICIES[name].label for name in missing])}; "
-            f"`-p policies=[{', '.join(repr(name) for name in missing)}]` adds them (under the cpu profile with 1 seed "
-            "each).")
+    listed = ", ".join(repr(name) for name in missing)
+    return (f"This build does not train {join_names([POLICIES[name].label for name in missing])}; the parameter "
+            f"policies adds them (-p policies=[{listed}]; under the cpu profile with 1 seed each).")
 
 
 def description_table(names) -> pd.DataFrame:
