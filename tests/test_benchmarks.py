@@ -158,3 +158,16 @@ def test_report_time_times_a_cold_and_a_warm_smoke_report(tmp_path):
     assert any((tmp_path / "cache").glob("custom_cnn-*/manifest.json"))  # the runs went to the given cache
     assert (tmp_path / "built" / "_build" / "html" / "index.html").is_file()  # --keep kept the site
     assert (tmp_path / "built" / "build" / "executed" / "08_statistics.ipynb").is_file()
+
+
+def test_policy_cost_benchmark_runs_and_writes_its_json(tmp_path):
+    out = tmp_path / "policy_cost.json"
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "policy_cost.py"), "--policies", "none,crop_flip_erase",
+                           "--batches", "1", "--json", str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text())
+    assert [r["policy"] for r in results] == ["none", "crop_flip_erase"]
+    assert all(r["seconds_per_image"] > 0 for r in results) and "ms per image" in done.stdout
+    rejected = subprocess.run([sys.executable, str(BENCHMARKS / "policy_cost.py"), "--policies", "cutmix"],
+                              capture_output=True, text=True, timeout=300)
+    assert rejected.returncode == 2 and "unknown policies ['cutmix']" in rejected.stderr

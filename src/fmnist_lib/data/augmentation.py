@@ -76,7 +76,8 @@ def _augmix(fill: float) -> v2.Transform:
 POLICIES: dict[str, Policy] = {policy.name: policy for policy in (
     Policy("none", "no augmentation", "the training images as they are", frozenset()),
     Policy("flip_rotate", "flip + rotation",
-           "a horizontal flip with probability 0.5, then a rotation within ±10 degrees (the write-up's reported policy)",
+           "a horizontal flip with probability 0.5, then a rotation within ±10 degrees (the write-up's reported "
+           "policy)",
            frozenset({"hflip", "rotation"})),
     Policy("crop_flip_erase", "crop + flip + erasing",
            "a random 28-pixel crop of the image padded by 2 pixels, a horizontal flip with probability 0.5, and with "
