@@ -23,6 +23,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference_pipeline as reference  # noqa: E402
 
+from fmnist_lib.data.augmentation import policy_transform  # noqa: E402
 from fmnist_lib.data.batches import iterate_batches  # noqa: E402
 from fmnist_lib.data.fashion_mnist import load_fashion_mnist  # noqa: E402
 from fmnist_lib.report.provenance import describe_hardware  # noqa: E402
@@ -66,7 +67,8 @@ class Ours:
     """The library's path: the split on the device, on-device batches and augmentation, one sync per round."""
 
     def __init__(self, model: str, device: torch.device, augment: bool, precision: str, data):
-        self.config = TrainConfig(model=model, device=device.type, precision=precision, augment=augment).resolved()
+        self.config = TrainConfig(model=model, device=device.type, precision=precision,
+                                  augment="flip_rotate" if augment else "none").resolved()
         split = split_for(self.config, data)
         self.model = model_for(self.config).to(device, memory_format=torch.channels_last).train()
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=self.config.lr, momentum=self.config.momentum,
@@ -79,8 +81,8 @@ class Ours:
         self.batches = self._epoch()
 
     def _epoch(self):
-        return iterate_batches(self.images, self.labels, self.config.batch_size, shuffle=True,
-                               generator=self.generator, augment_images=self.config.augment)
+        return iterate_batches(self.images, self.labels, self.config.batch_size, shuffle=True, generator=self.generator,
+                               transform=policy_transform(self.config.augment, self.generator, self.config.mean))
 
     def run(self, steps: int) -> float:
         started = time.perf_counter()

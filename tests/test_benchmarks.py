@@ -142,3 +142,16 @@ def test_channels_last_changes_no_arithmetic():
             losses[name].append(loss.item())
     assert losses["channels_last"] == pytest.approx(losses["nchw"], rel=1e-3)
     assert losses["nchw"][-1] < 0.5 * losses["nchw"][0]  # the steps moved the weights
+
+
+def test_policy_cost_benchmark_runs_and_writes_its_json(tmp_path):
+    out = tmp_path / "policy_cost.json"
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "policy_cost.py"), "--policies", "none,crop_flip_erase",
+                           "--batches", "1", "--json", str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text())
+    assert [r["policy"] for r in results] == ["none", "crop_flip_erase"]
+    assert all(r["seconds_per_image"] > 0 for r in results) and "ms per image" in done.stdout
+    rejected = subprocess.run([sys.executable, str(BENCHMARKS / "policy_cost.py"), "--policies", "cutmix"],
+                              capture_output=True, text=True, timeout=300)
+    assert rejected.returncode == 2 and "unknown policies ['cutmix']" in rejected.stderr

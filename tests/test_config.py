@@ -39,7 +39,7 @@ def test_defaults_are_the_write_up_protocol():
     ({"model": "vgg17"}, "Choose one of: custom_cnn"),
     ({"device": "tpu"}, "Unknown device 'tpu'"),
     ({"precision": "fp8"}, "Unknown precision"),
-    ({"augment": "yes"}, "augment must be true or false"),
+    ({"augment": "yes"}, "Unknown augmentation policy 'yes'. Choose one of: none, flip_rotate"),
 ])
 def test_invalid_values(changes, message):
     with pytest.raises(ConfigError, match=message):

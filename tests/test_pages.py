@@ -24,7 +24,8 @@ def fake_arm(correct: np.ndarray, train_acc: list[float], val_acc: list[float], 
     labels = torch.zeros(len(correct), dtype=torch.long)
     logits = torch.zeros(len(correct), 10)
     logits[torch.arange(len(correct)), torch.as_tensor(np.where(correct, 0, 1))] = 5.0
-    config = SimpleNamespace(model="custom_cnn", epochs=len(train_acc), n_train=50_000, augment=augment, seed=56)
+    config = SimpleNamespace(model="custom_cnn", epochs=len(train_acc), n_train=50_000, seed=56,
+                             augment="flip_rotate" if augment else "none", augmented=augment)
     metrics = {"accuracy": float(correct.mean()), "loss": 0.3, "errors": int((~correct).sum()), "n": len(correct)}
     history = pd.DataFrame({"epoch": range(1, len(train_acc) + 1), "train_acc": train_acc, "val_acc": val_acc})
     return SimpleNamespace(config=config, test_metrics=lambda weights="final": metrics, history=history,

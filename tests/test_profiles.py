@@ -21,11 +21,11 @@ def test_study_arms_have_matched_budgets(profile):
     assert list(arms) == [(False, e) for e in chosen.study_epochs] + [(True, e) for e in chosen.study_epochs]
     for (augment, epochs), configs in arms.items():
         assert [c.seed for c in configs] == list(chosen.seeds)
-        assert all(c.epochs == epochs and c.augment == augment for c in configs)
+        assert all(c.epochs == epochs and c.augment == ("flip_rotate" if augment else "none") for c in configs)
         assert len({dataclasses.replace(c, seed=0) for c in configs}) == 1  # only the seed varies within an arm
         partner = arms[(not augment, epochs)]
-        assert [dataclasses.replace(c, augment=False) for c in configs] == \
-               [dataclasses.replace(c, augment=False) for c in partner]  # the arms differ by augmentation alone
+        assert [dataclasses.replace(c, augment="none") for c in configs] == \
+               [dataclasses.replace(c, augment="none") for c in partner]  # the arms differ by augmentation alone
     short, long = chosen.study_epochs
     assert short < long
     assert {c.n_train for configs in arms.values() for c in configs} == {arms[(False, short)][0].n_train}

@@ -73,7 +73,7 @@ def test_profiles_give_the_documented_budgets():
     overridden = baseline_configs("cpu", ["vgg16"], epochs=3, train_subset=100, seed=7)["vgg16"]
     assert (overridden.epochs, overridden.n_train, overridden.seed) == (3, 100, 7)
     base, augmented = augmentation_configs("smoke", "custom_cnn")
-    assert not base.augment and augmented.augment and base.epochs == augmented.epochs
+    assert (base.augment, augmented.augment) == ("none", "flip_rotate") and base.epochs == augmented.epochs
     assert set(PROFILES) == {"full", "cpu", "smoke"}
     with pytest.raises(ConfigError, match="Unknown profile"):
         get_profile("gpu")

@@ -4,11 +4,13 @@ paths or mis-sized figures: page_checks.py), and glued numbers equal the runs th
 
 import re
 import shutil
+from html import escape
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from fmnist_lib.data.augmentation import POLICIES
 from fmnist_lib.data.corruptions import CORRUPTIONS
 from fmnist_lib.errors import FmnistError
 from fmnist_lib.report.build import run_report
@@ -176,3 +178,17 @@ def test_stress_pages_state_their_subsets_and_qualify_the_heatmaps(site):
     explained = (pages / "04_explainability.html").read_text()  # the explainability page states the check's outcome
     assert 'href="07_saliency_checks.html' in explained
     assert f"{float(saliency['saliency_custom_final_rho']):.2f}" in explained
+
+
+def test_augmentation_page_compares_every_policy_and_the_claims_page_judges_two_more(site):
+    root, _, _ = site
+    executed, pages = root / "build" / "executed", root / "_build" / "html" / "build" / "executed"
+    augmentation = (pages / "05_augmentation.html").read_text()
+    assert "Left out of its mCE" in augmentation and "Minus no augmentation" in augmentation
+    for policy in POLICIES.values():
+        assert f">{escape(policy.label)}<" in augmentation, policy.name  # a row of the policy table
+    values = glued(executed / "05_augmentation.ipynb")
+    assert values["augmentation_policy_seeds"].strip("'") == f"{get_profile('smoke').policy_seeds} seeds"
+    claims = (pages / "01_claims.html").read_text()
+    assert "augmentation provides incremental robustness gains" in claims
+    assert "with crop, flip and erasing, after 15 epochs, the custom CNN reaches 91.97 %" in claims

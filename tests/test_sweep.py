@@ -26,7 +26,8 @@ from fmnist_lib.training.config import TrainConfig
 TINY = TrainConfig(model="custom_cnn", epochs=1, train_subset=512, val_size=1_000, device="cpu", seed=3)
 CONFIGS = [TINY, dataclasses.replace(TINY, seed=4)]
 BROKEN = dataclasses.replace(TINY, train_subset=1)  # a last batch of 1 image: train() refuses it, inside the worker
-CUSTOM_ONLY = ["-p", "models=['custom_cnn']"]  # the smoke report with its big models left out: 2 short runs
+# The smoke report with its big models and the augmentation page's extra policies left out: 4 short runs
+CUSTOM_ONLY = ["-p", "models=['custom_cnn']", "-p", "policies=[]"]
 
 
 real_train = run_cache.train
@@ -147,8 +148,8 @@ def test_report_after_a_distributed_sweep_trains_nothing(cluster, two_sections, 
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "trains nothing" in captured.out and "Dask dashboard: http" in captured.out
-    configs = report_configs("smoke", overrides={"models": ["custom_cnn"]})
-    assert len(configs) == 2  # the custom CNN's baseline (shared by both sections) and its augmented twin
+    configs = report_configs("smoke", overrides={"models": ["custom_cnn"], "policies": []})
+    assert len(configs) == 4  # the custom CNN's baseline (shared by both sections) and its augmented twin, 2 seeds each
     for config in configs:  # what `fmnist report` does first; runs.train refuses
         load_or_train(config, cache_dir=tmp_path, progress=False)
 

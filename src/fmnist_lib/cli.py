@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .data.augmentation import POLICY_NAMES
 from .data.fashion_mnist import IDX_FILES, load_fashion_mnist
 from .errors import ConfigError, FmnistError
 from .runs.cache import CACHE_ENV, Run, default_cache_dir, load_or_train, run_name
@@ -63,7 +64,7 @@ def cmd_train(args) -> None:
     data = load_fashion_mnist(args.data_dir)
     print(f"{run_name(config)}: {config.model} ({count_parameters(build_model(config.model)):,} parameters), "
           f"{config.epochs} epochs on {config.n_train:,} images, device {config.resolved().device}"
-          f"{', augmented' if config.augment else ''}, cache {cache_dir}", flush=True)
+          f"{f', augmentation {config.augment}' if config.augmented else ''}, cache {cache_dir}", flush=True)
     run = load_or_train(config, cache_dir=cache_dir, data=data, progress=not args.quiet)
     print_summary(run, args.eval_weights)
 
@@ -210,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--lr", type=number, default=DEFAULTS.lr, help="SGD learning rate (default %(default)s)")
     tr.add_argument("--seed", type=whole_number, default=DEFAULTS.seed, help="default %(default)s")
     tr.add_argument("--train-subset", type=whole_number, help="train on the first N images of the split")
-    tr.add_argument("--augment", action="store_true", help="horizontal flip + rotation within 10 degrees")
+    tr.add_argument("--augment", nargs="?", const="flip_rotate", default=DEFAULTS.augment, metavar="POLICY",
+                    help=f"augmentation policy of the training images, one of {', '.join(POLICY_NAMES)} (default "
+                         "%(default)s; --augment alone: flip_rotate, the write-up's flip + rotation)")
     tr.add_argument("--device", default=DEFAULTS.device, help=f"one of {', '.join(DEVICES)} (default %(default)s)")
     tr.add_argument("--precision", default=DEFAULTS.precision, help=f"one of {', '.join(PRECISIONS)}")
     tr.add_argument("--eval-weights", choices=("final", "best"), default="final",

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from ..analysis.failures import error_table
 from ..analysis.stats import mean_interval, paired_bootstrap
+from ..data.augmentation import run_label
 from ..runs.cache import Run
 from ..training.model_parts import model_label
 from .evidence import RunSet
@@ -35,8 +36,8 @@ def runset(runs: Run | Sequence[Run], page: str = "", weights: str = "final", la
            (config.model, config.epochs, config.n_train, config.augment) for r in runs):
         raise ValueError("a RunSet holds runs of one model at one budget; these differ")
     tests = [r.test_metrics(weights) for r in runs]
-    name = label or model_label(config.model) + (" (augmented)" if config.augment else "")
-    return RunSet(label=name, epochs=config.epochs, train_images=config.n_train, augment=config.augment,
+    name = label or run_label(model_label(config.model), config.augment)
+    return RunSet(label=name, epochs=config.epochs, train_images=config.n_train, augment=config.augmented,
                   seeds=tuple(r.config.seed for r in runs), accuracies=tuple(100 * t["accuracy"] for t in tests),
                   losses=tuple(t["loss"] for t in tests), errors=tuple(t["errors"] for t in tests),
                   histories=tuple(r.history for r in runs), test_images=tests[0]["n"], page=page)

@@ -2,8 +2,9 @@
 
 `writeup_ledger` gathers the evidence each claim needs from the claims page's runs (the registry's
 `claims` section: every model's headline run, the seed runs at the headline budget, the augmented
-custom CNN and the augmentation study) and returns the claims in the write-up's order. Claims
-about the write-up's protocol are tested only on runs trained at it; the rest say which build can.
+custom CNN, the augmentation study and the custom CNN under each augmentation policy) and returns the claims
+in the write-up's order. Claims about the write-up's protocol are tested only on runs trained at it; the rest
+say which build can.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from . import gather
 from . import writeup_augmentation as wa
 from . import writeup_baselines as wb
 from . import writeup_failures as wf
+from .policy_evidence import policy_claims
 from .verdicts import Claim
 from .writeup_gradcam import gradcam_claim
 
@@ -38,7 +40,8 @@ LEDGER_CODE = (*ANALYSIS_CODE, "claims")  # what the remembered pattern statisti
 @dataclass(frozen=True)
 class LedgerInputs:
     """What the ledger reads besides the runs: the weights to analyse, where models run, the CAM method, and how
-    many test images feed the Grad-CAM statistics and the randomisation check (None: all)."""
+    many test images feed the Grad-CAM statistics, the randomisation check and the policies' corruption benchmark
+    (None: all)."""
 
     weights: str = "final"
     device: str = "cpu"
@@ -46,6 +49,8 @@ class LedgerInputs:
     seed: int = 56
     cam_images: int | None = None
     sanity_images: int = 64
+    stress_images: int | None = None  # test images the policy runs are stressed on (None: all)
+    stress_severities: tuple[int, ...] = (1, 2, 3, 4, 5)
 
 
 def model_runs(runs: dict, model: str) -> list[Run]:
@@ -175,6 +180,6 @@ def augmentation_claims(runs: dict, inputs: LedgerInputs) -> list[Claim]:
 def writeup_ledger(runs: dict, data: FashionMNIST, inputs: LedgerInputs = LedgerInputs()) -> list[Claim]:
     """Every numbered claim of the write-up, in its order, with this build's verdict."""
     claims = [*baseline_claims(runs, inputs), *failure_claims(runs, inputs), *gradcam_claims(runs, data, inputs),
-              *augmentation_claims(runs, inputs)]
+              *augmentation_claims(runs, inputs), *policy_claims(runs.get("policies", {}), data, inputs)]
     groups = [c for c in claims if c.key == "writeup.confusion_groups"]
     return [c for c in claims if c.key != "writeup.confusion_groups"] + groups  # §9 last

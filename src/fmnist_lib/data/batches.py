@@ -1,4 +1,4 @@
-"""Mini-batches from in-memory tensors, with the write-up's augmentation done on the device.
+"""Mini-batches from in-memory tensors, with the write-up's flip + rotation done on the device.
 
 The whole training set is 47 MB of uint8, so it lives on the device and a batch
 is one index operation: no DataLoader workers, no per-image Python. Images come
@@ -9,7 +9,7 @@ layer (see `training.models.Normalize`), so every consumer works in pixel space.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -56,24 +56,22 @@ def iterate_batches(
     *,
     shuffle: bool,
     generator: torch.Generator | None = None,
-    augment_images: bool = False,
+    transform: Callable[[torch.Tensor], torch.Tensor] = to_unit_float,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Yield (x, y): x float (B, 1, H, W) in [0, 1], y int64 (B,), on the device of `images`.
 
-    `images` are uint8 (N, H, W). Shuffling and augmentation draw from `generator`,
-    which must be given when either is on.
+    `images` are uint8 (N, H, W); `transform` turns each batch of them into x (an augmentation policy's,
+    `augmentation.policy_transform`, which draws from the same generator). Shuffling draws from `generator`,
+    which must be given when it is on.
     """
-    if (shuffle or augment_images) and generator is None:
-        raise ValueError("shuffle and augmentation need a seeded generator")
+    if shuffle and generator is None:
+        raise ValueError("shuffling needs a seeded generator")
     n = images.shape[0]
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
     order = order.to(images.device)
     for start in range(0, n, batch_size):
         index = order[start: start + batch_size]
-        x = to_unit_float(images[index])  # (B, 1, 28, 28)
-        if augment_images:
-            x = augment(x, generator)
-        yield x, labels[index].long()
+        yield transform(images[index]), labels[index].long()  # (B, 1, 28, 28), (B,)
 
 
 def num_batches(n: int, batch_size: int) -> int:

@@ -38,6 +38,7 @@ import torchvision.transforms.v2.functional as TF
 from PIL import Image
 
 from ..errors import ConfigError
+from .augmentation import trained_on
 
 SEVERITIES = (1, 2, 3, 4, 5)
 BILINEAR = TF.InterpolationMode.BILINEAR
@@ -234,7 +235,7 @@ FAMILIES = {"noise": ("gaussian_noise", "shot_noise", "impulse_noise"),
             "blur": ("gaussian_blur", "glass_blur", "motion_blur"),
             "digital": ("contrast", "brightness", "jpeg", "pixelate"),
             "geometric": ("rotation", "shear", "scale", "translation", "hflip")}
-SEEN_BY_AUGMENTATION = frozenset({"rotation", "hflip"})  # trained with flips (p=0.5) and rotations within +-10 degrees
+SEEN_BY_AUGMENTATION = trained_on("flip_rotate")  # the write-up's augmented model trained with flips and rotations
 SEVERITY_FREE = frozenset({"hflip"})  # the same at every severity: compute once
 
 

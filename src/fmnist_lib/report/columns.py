@@ -79,7 +79,7 @@ DISPLAY_NAMES: dict[str, tuple[str, str | None]] = {
     "p (McNemar)": ("p (McNemar)", "p"), "p (Holm)": ("p (Holm)", "p"), "error rate %": ("Error rate (%)", "percent"),
     # reproducibility
     "section": ("Section", "text"), "notebook": ("Notebook", "code"), "seconds": ("Time (s)", "number"),
-    "augment": ("Augmented", None), "split seed": ("Split seed", "id"), "device": ("Device", "text"),
+    "augment": ("Augmentation", "text"), "split seed": ("Split seed", "id"), "device": ("Device", "text"),
     "precision": ("Precision", "text"), "package": ("Package", "code"), "version": ("Version", "text"),
     "file": ("File", "code"), "shape": ("Shape", "text"), "sha256 (decompressed)": ("SHA-256 of the content", "code"),
     "measured": ("Measured", None), "value": ("Value", "text"),

@@ -53,6 +53,18 @@ def _seed(name: str, value):
         raise ConfigError(f"Parameter {name} must be a whole number from 0 to {largest:,} ({why}), got {value!r}.")
 
 
+def _policies(name: str, value):
+    from ..data.augmentation import POLICY_NAMES, check_policy
+
+    if value is None:
+        return
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(f"Parameter {name} must be None (the profile's) or a list of augmentation policies, e.g. "
+                          f"[\"crop_flip_erase\"], from {', '.join(POLICY_NAMES)}; got {value!r}.")
+    for policy in value:
+        check_policy(policy)
+
+
 def _weights(name: str, value):
     from ..runs.cache import WEIGHTS
 
@@ -76,6 +88,7 @@ PARAMETER_CHECKS: dict[str, Callable] = {
     "n_images": lambda name, value: _positive_int(name, value, optional=True, limit=10_000),
     "record": lambda name, value: None,
     "weights": _weights,
+    "policies": _policies,
 }
 
 

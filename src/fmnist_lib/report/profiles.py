@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ..data import writeup
+from ..data.augmentation import POLICY_NAMES, check_policy
 from ..errors import ConfigError
 from ..training.config import PROTOCOL, PROTOCOL_BUDGET, TrainConfig, fast_precision
 from ..training.models import MODEL_NAMES, check_model_name
@@ -63,6 +64,10 @@ class Profile:
     study_note: str = ("the augmentation study trains the custom CNN with and without augmentation for "
                        f"{EPOCHS} and {WRITEUP_STUDY_EPOCHS[1]} epochs on all {IMAGES:,} training images, once per "
                        "seed")
+    # Augmentation page: the policies it compares when the page's `policies` parameter is None (none and
+    # flip_rotate always: they are the page's own two runs), and how many of the profile's seeds each trains.
+    policies: tuple[str, ...] = POLICY_NAMES
+    policy_seeds: int = 5
 
     def repeat_config(self, device: str | None = None) -> TrainConfig:
         """The config the reproducibility page trains twice (`repeat_check`), on `device` (None: auto)."""
@@ -87,6 +92,7 @@ PROFILES = {
         seeds=seed_range(5),
         seed_models=MODEL_NAMES,
         audit_folds=5,
+        policy_seeds=5,
         repeat_check={"model": "custom_cnn", "epochs": 2},
         repeat_test_images=None,
         study_note=("the augmentation study trains the custom CNN with and without augmentation for "
@@ -114,6 +120,8 @@ PROFILES = {
         study_epochs=(5, 10),
         study_subset=5_000,
         study_val_subset=1_000,
+        policies=("none", "flip_rotate"),  # the others only when asked (-p policies=[...]), one seed each
+        policy_seeds=1,
         study_note=("the augmentation study is shortened to a third of the write-up's epochs, 5 and 10 instead of "
                     f"{EPOCHS} and {WRITEUP_STUDY_EPOCHS[1]}, on 5,000 of the {IMAGES:,} training images, 3 seeds per "
                     f"arm, each run checked after every epoch on 1,000 of the {VAL_IMAGES:,} validation images (this "
@@ -138,6 +146,7 @@ PROFILES = {
         study_epochs=(1, 2),
         study_subset=1_000,
         audit_folds=2,
+        policy_seeds=2,
         study_note=("the augmentation study trains 1 and 2 epochs on 1,000 images, 2 seeds per arm, and the "
                     "training-set label audit uses 2 folds: enough to run every step, too little to mean anything"),
     ),
@@ -161,9 +170,9 @@ def default_profile() -> str:
     return "full" if torch.cuda.is_available() else "cpu"
 
 
-def augmented(config: TrainConfig) -> TrainConfig:
-    """The same run with the write-up's flip + rotation augmentation."""
-    return dataclasses.replace(config, augment=True)
+def augmented(config: TrainConfig, policy: str = "flip_rotate") -> TrainConfig:
+    """The same run with an augmentation policy (by default the write-up's flip + rotation)."""
+    return dataclasses.replace(config, augment=policy)
 
 
 def seed_configs(config: TrainConfig, seeds) -> list[TrainConfig]:
@@ -211,6 +220,23 @@ def augmentation_configs(profile: str, model: str, *, epochs: int | None = None,
     return baseline, augmented(baseline)
 
 
+def compared_policies(profile: str, policies=None) -> tuple[str, ...]:
+    """The policies the augmentation page compares: none and flip_rotate, then `policies` (None: the profile's),
+    in the registry's order."""
+    chosen = get_profile(profile).policies if policies is None else [check_policy(name) for name in policies]
+    return tuple(name for name in POLICY_NAMES if name in {"none", "flip_rotate", *chosen})
+
+
+def policy_configs(profile: str, model: str, policies=None, *, epochs: int | None = None, seed: int | None = None,
+                   device: str | None = None) -> dict[str, list[TrainConfig]]:
+    """{policy: one config per seed}: every compared policy at the augmentation page's budget (its baseline run's),
+    with the profile's first `policy_seeds` seeds. The first seed's none and flip_rotate runs are the page's
+    baseline and augmented runs; under `full` their seed runs are the augmentation study's 15-epoch arms."""
+    baseline = augmentation_configs(profile, model, epochs=epochs, seed=seed, device=device)[0]
+    seeds = profile_seeds(profile, seed)[: get_profile(profile).policy_seeds]
+    return {name: seed_configs(augmented(baseline, name), seeds) for name in compared_policies(profile, policies)}
+
+
 # ---- the statistics page: seeds, the augmentation study, the label audit -------------------------
 
 STUDY_MODEL = "custom_cnn"  # the write-up studied augmentation on its custom CNN
@@ -224,7 +250,8 @@ def profile_seeds(profile: str, seed: int | None = None) -> tuple[int, ...]:
 
 def study_configs(profile: str, model: str = STUDY_MODEL, *, seed: int | None = None,
                   device: str | None = None) -> dict[tuple[bool, int], list[TrainConfig]]:
-    """The augmentation study: {(augment, epochs): one config per seed}, baseline arms first.
+    """The augmentation study: {(augment, epochs): one config per seed}, baseline arms first; augment True is the
+    write-up's flip + rotation (`flip_rotate`), False none.
 
     Both arms train at both of the profile's matched budgets (`study_epochs`) on `study_subset`
     images; only augmentation, epochs and seed vary. In the full profile the shorter baseline arm
@@ -234,7 +261,8 @@ def study_configs(profile: str, model: str = STUDY_MODEL, *, seed: int | None = 
     arms = {}
     for augment in (False, True):
         for epochs in chosen.study_epochs:
-            config = chosen.config(model, epochs=epochs, train_subset=chosen.study_subset, augment=augment,
+            config = chosen.config(model, epochs=epochs, train_subset=chosen.study_subset,
+                                   augment="flip_rotate" if augment else "none",
                                    val_subset=chosen.study_val_subset, device=device)
             arms[(augment, epochs)] = seed_configs(config, profile_seeds(profile, seed))
     return arms

@@ -20,8 +20,8 @@ from ..training.models import MODEL_NAMES
 from .execute import project_root
 from .parameters import PARAMETER_CHECKS, Rule, models_include, notebook_defaults
 from .profiles import (STUDY_MODEL, audit_configs, augmentation_configs, baseline_configs, get_profile,
-                       headline_seed_configs, matched_configs, persistence_configs, seeds_at_headline_budget,
-                       study_configs)
+                       headline_seed_configs, matched_configs, persistence_configs, policy_configs,
+                       seeds_at_headline_budget, study_configs)
 
 
 @dataclass(frozen=True)
@@ -82,13 +82,15 @@ def _baselines_page(p: dict) -> dict:
 
 def _claims(p: dict) -> dict:
     """What the write-up's claims are checked on: every model's headline run, the seed runs at the headline
-    budget, the custom CNN trained with augmentation, and the augmentation study."""
+    budget, the custom CNN trained with augmentation, the augmentation study, and the custom CNN under each
+    compared augmentation policy (the augmentation page's policy runs)."""
     profile, seed, device = p["profile"], p.get("seed"), p.get("device")
     seeds = {model: headline_seed_configs(profile, model, seed=seed, device=device)
              for model in get_profile(profile).seed_models if seeds_at_headline_budget(profile, model, device=device)}
     return {"headline": baseline_configs(profile, list(MODEL_NAMES), seed=seed, device=device), "seeds": seeds,
             "augmented": augmentation_configs(profile, STUDY_MODEL, seed=seed, device=device)[1],
-            "study": study_configs(profile, seed=seed, device=device)}
+            "study": study_configs(profile, seed=seed, device=device),
+            "policies": policy_configs(profile, STUDY_MODEL, p.get("policies"), seed=seed, device=device)}
 
 
 def _one_model(p: dict) -> dict:
@@ -102,9 +104,12 @@ def _failures(p: dict) -> dict:
 
 
 def _augmentation(p: dict) -> dict:
+    """The model with and without flip + rotation, and under every compared policy, one run per seed each."""
     baseline, augmented = augmentation_configs(p["profile"], p["model"], epochs=p.get("epochs"), seed=p.get("seed"),
                                                device=p.get("device"))
-    return {"baseline": baseline, "augmented": augmented}
+    policies = policy_configs(p["profile"], p["model"], p.get("policies"), epochs=p.get("epochs"), seed=p.get("seed"),
+                              device=p.get("device"))
+    return {"baseline": baseline, "augmented": augmented, "policies": policies}
 
 
 def _robustness(p: dict) -> dict:
@@ -138,16 +143,16 @@ def _none(p: dict) -> dict:
 
 
 SECTIONS = (
-    Section("claims", "01_claims.ipynb", "The write-up, claim by claim", ("profile", "seed", "weights", "device"),
-            _claims),
+    Section("claims", "01_claims.ipynb", "The write-up, claim by claim",
+            ("profile", "seed", "weights", "device", "policies"), _claims),
     Section("baselines", "02_baselines.ipynb", "Baselines: four networks",
             ("profile", "models", "epochs", "train_subset", "seed", "device"), _baselines_page),
     Section("failures", "03_failures.ipynb", "Failure cases",
             ("profile", "model", "n_cases", "n_neighbours", "weights", "seed", "device"), _failures),
     Section("explainability", "04_explainability.ipynb", "Explainability: what Grad-CAM shows, and whether it holds up",
             ("profile", "model", "n_cases", "cam_method", "weights", "seed", "device"), _one_model),
-    Section("augmentation", "05_augmentation.ipynb", "Augmentation: flips and small rotations",
-            ("profile", "model", "epochs", "n_cases", "seed", "device"), _augmentation),
+    Section("augmentation", "05_augmentation.ipynb", "Augmentation: flips, rotations and other policies",
+            ("profile", "model", "epochs", "n_cases", "seed", "device", "policies"), _augmentation),
     Section("robustness", "06_robustness.ipynb", "Stress tests: corrupted images and calibration",
             ("profile", "models", "n_images", "seed", "device"), _robustness,
             rules=(models_include("custom_cnn", "the robustness page compares every model with the custom CNN"),)),

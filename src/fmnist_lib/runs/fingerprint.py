@@ -4,8 +4,8 @@ A cached run is only as good as the code that made it. The key therefore hashes,
 data checksum, the source of exactly the modules whose code can change what a run computes and stores
 (`RESULT_SOURCES`):
 
-- data: how the IDX files are parsed and split (`data/fashion_mnist.py`) and how batches are drawn and
-  augmented (`data/batches.py`);
+- data: how the IDX files are parsed and split (`data/fashion_mnist.py`), how batches are drawn
+  (`data/batches.py`) and how each augmentation policy changes them (`data/augmentation.py`);
 - training: the config and its defaults, the models, the training step and loop, checkpoints (a resume must
   continue the same computation), CUDA-graph replay, the forward pass and the evaluation numbers
   (`training/*.py` except `determinism.py`, which only measures two trainings and stores nothing);
@@ -41,6 +41,7 @@ RESULT_SOURCES = (
     "data/__init__.py",
     "data/fashion_mnist.py",
     "data/batches.py",
+    "data/augmentation.py",
     "training/__init__.py",
     "training/config.py",
     "training/models.py",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 import torch
 
 from ..data.fashion_mnist import IDX_FILES
+from ..data.augmentation import policy_name, training_phrase
 from ..errors import ConfigError
 from .models import check_model_name
 
@@ -53,7 +54,7 @@ class TrainConfig:
     val_size: int = 10_000
     val_subset: int | None = None  # validate after each epoch on only the first N validation images (None: all)
     train_subset: int | None = None  # use only the first N images of the shuffled training split
-    augment: bool = False  # horizontal flip p=0.5 + rotation +-10 degrees, training images only
+    augment: str = "none"  # the augmentation policy of the training images (data.augmentation.POLICY_NAMES)
     folds: int | None = None  # k-fold cross-validation: the training split (after train_subset) cut into k parts
     fold: int | None = None  # with folds: the part held out (0..folds-1); the model trains on the others
     mean: float = WRITEUP_MEAN  # the model's first layer computes (x - mean) / std on pixels in [0, 1]
@@ -100,8 +101,9 @@ class TrainConfig:
                                   f"got {value!r}.")
         if not _is_finite(self.mean):
             raise ConfigError(f"mean must be a finite number, got {self.mean!r}.")
-        if not isinstance(self.augment, bool):
-            raise ConfigError(f"augment must be true or false, got {self.augment!r}.")
+        # The old yes/no switch (`augment: true` in configs written before policies had names) reads as the policy
+        # it meant; such runs were keyed by the switch, so they are trained again under the name, never reused.
+        object.__setattr__(self, "augment", policy_name(self.augment))
         if self.device not in DEVICES:
             raise ConfigError(f"Unknown device {self.device!r}. Choose one of: {', '.join(DEVICES)}.")
         if self.precision not in PRECISIONS:
@@ -119,6 +121,11 @@ class TrainConfig:
             raise ConfigError(f"fold must be a whole number from 0 to {self.folds - 1}, got {self.fold!r}.")
 
     @property
+    def augmented(self) -> bool:
+        """Whether the training images are augmented (any policy but `none`)."""
+        return self.augment != "none"
+
+    @property
     def n_train_available(self) -> int:
         return N_TRAIN_TOTAL - self.val_size
 
@@ -133,7 +140,8 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":
-        """Build from plain values (a notebook's parameters, JSON); unknown names are an error."""
+        """Build from plain values (a notebook's parameters, JSON); unknown names are an error. An old
+        `augment: true/false` reads as `flip_rotate`/`none` (see `__post_init__`)."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -175,9 +183,10 @@ def epochs_text(epochs: int) -> str:
     return f"{epochs} epoch{'' if epochs == 1 else 's'}"
 
 
-def budget_text(epochs: int, images: int, augment: bool = False) -> str:
-    """A training budget in words: '15 epochs on 50,000 images' (', augmented' when it is)."""
-    return f"{epochs_text(epochs)} on {images:,} images" + (", augmented" if augment else "")
+def budget_text(epochs: int, images: int, augment: str | bool = "none") -> str:
+    """A training budget in words: '15 epochs on 50,000 images' (', augmented' for flip + rotation, or the
+    policy: ', augmented with AugMix')."""
+    return f"{epochs_text(epochs)} on {images:,} images" + training_phrase(policy_name(augment))
 
 
 PROTOCOL_BUDGET = budget_text(PROTOCOL.epochs, PROTOCOL.n_train)  # '15 epochs on 50,000 images'

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from ..data.augmentation import policy_transform
 from ..data.batches import iterate_batches, num_batches
 from ..data.fashion_mnist import IMAGE_SIZE, FashionMNIST, fold_partition, split_indices
 from ..errors import ConfigError, TrainingDiverged
@@ -133,8 +134,9 @@ def train_epoch(model, step, images, labels, config: TrainConfig, generator, bar
     loss_sum = torch.zeros((), device=images.device)
     correct = torch.zeros((), device=images.device, dtype=torch.long)
     step_losses = torch.zeros(num_batches(images.shape[0], config.batch_size), device=images.device)  # (steps,)
+    transform = policy_transform(config.augment, generator, fill=config.mean)  # training images only
     for index, (x, y) in enumerate(iterate_batches(images, labels, config.batch_size, shuffle=True,
-                                                   generator=generator, augment_images=config.augment), start=1):
+                                                   generator=generator, transform=transform), start=1):
         batch_loss, batch_correct = step(x, y)
         loss_sum += batch_loss
         correct += batch_correct

@@ -27,9 +27,10 @@ GLANCE = {  # the landing page's rows: a claim's key and a short name
 
 
 def ledger_inputs(profile: Profile, weights: str, device: str, seed: int) -> LedgerInputs:
-    """The ledger's settings for this page: the profile's CAM and sanity-check image budgets."""
+    """The ledger's settings for this page: the profile's CAM, sanity-check and stress-test image budgets."""
     return LedgerInputs(weights=weights, device=device, seed=seed, cam_images=profile.explain_images,
-                        sanity_images=profile.saliency_images.get(CUSTOM, 64))
+                        sanity_images=profile.saliency_images.get(CUSTOM, 64),
+                        stress_images=profile.stress_images.get(CUSTOM), stress_severities=profile.stress_severities)
 
 
 def summary_values(claims: list[Claim]) -> dict:
