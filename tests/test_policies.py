@@ -213,7 +213,9 @@ def test_crop_flip_erase_accuracy_claim():
 def test_profiles_train_the_policies_they_promise():
     cpu = profiles.policy_configs("cpu", "custom_cnn")
     base, aug = profiles.augmentation_configs("cpu", "custom_cnn")
-    assert list(cpu) == ["none", "flip_rotate"] and cpu["none"] == [base] and cpu["flip_rotate"] == [aug]
+    assert list(cpu) == ["none", "flip_rotate"] and cpu["none"][0] == base and cpu["flip_rotate"][0] == aug
+    assert cpu["none"] == profiles.headline_seed_configs("cpu", "custom_cnn")  # the seed runs, trained anyway
+    assert cpu["flip_rotate"] == profiles.augmented_seed_configs("cpu") and len(cpu["none"]) == 3
     asked = profiles.policy_configs("cpu", "custom_cnn", ["augmix"])
     assert list(asked) == ["none", "flip_rotate", "augmix"] and len(asked["augmix"]) == 1
     full = profiles.policy_configs("full", "custom_cnn")

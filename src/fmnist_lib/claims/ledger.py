@@ -59,9 +59,12 @@ def model_runs(runs: dict, model: str) -> list[Run]:
 
 
 def protocol_arm(runs: dict, augment: bool) -> list[Run]:
-    """The custom CNN at the write-up's 15 epochs on 50,000 images, with or without augmentation: the study's
-    arm where the study trains at that budget (several seeds), else the single headline (or augmented) run."""
-    arm = runs["study"].get((augment, PROTOCOL.epochs), [])
+    """The custom CNN at the write-up's 15 epochs on 50,000 images, with or without augmentation, one run per
+    seed (seed i of one arm paired with seed i of the other): its headline seed runs and their augmented twins
+    where the headline budget is the protocol, else the study's arm at that budget, else the single run."""
+    arm = runs.get("augmented_seeds", []) if augment else runs["seeds"].get(CUSTOM, [])
+    if not (arm and arm[0].config.epochs == PROTOCOL.epochs and arm[0].config.n_train == PROTOCOL.n_train):
+        arm = runs["study"].get((augment, PROTOCOL.epochs), [])
     if arm and arm[0].config.n_train == PROTOCOL.n_train:
         return list(arm)
     return [runs["augmented"] if augment else runs["headline"][CUSTOM]]
