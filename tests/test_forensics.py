@@ -152,3 +152,13 @@ def test_rows_the_candidates_do_not_concern_or_cannot_be_tested_say_so():
     assert untestable.explanations == () and "full build" in untestable.line
     assert fr.row_spec("writeup.errors").text == pytest.approx(7.03) and fr.row_spec("writeup.capacity") is None
     assert wb.gap_opens_claim(None).key == "writeup.gap_opens"
+
+
+def test_the_claims_page_prints_one_line_per_row_and_one_per_candidate():
+    from fmnist_lib.report.pages import claims as page
+
+    runs = {"headline": {"custom_cnn": FakeRun((92.5, 0.2), (93.1, 0.2))}, "seeds": {}, "study": {}, "policies": {}}
+    lines = page.forensics_markdown([claim("writeup.custom_second_accuracy")], runs).splitlines()
+    assert lines[0].startswith("- **#1, s** (*contradicted*): the evidence favours the best-validation checkpoint")
+    assert lines[1].startswith(f"  - {fx.CHECKPOINT} (*{fx.FAVOURED}*): predicts that the best-validation weights")
+    assert len(lines) == 5 and all(line.endswith(".") for line in lines)

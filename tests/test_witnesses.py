@@ -96,3 +96,20 @@ def test_a_claim_they_printed_nothing_on_is_unchanged_and_the_table_has_the_colu
     assert table.columns.get_loc("printed") == table.columns.get_loc("write-up") + 1
     with pytest.raises(KeyError):
         w.text_numbers("writeup.accuracy.lenet")
+
+
+def test_the_claims_page_shows_the_printed_column_and_its_sources():
+    from fmnist_lib.report.pages import claims as page
+
+    claims = w.attach([wb.accuracy_claim("custom_cnn", runset()), second_accuracy((92.9,)), wb.stability_claim(None),
+                       wb.capacity_claim(None, {})])
+    frame = page.claims_frame(claims)
+    assert list(frame.columns[3:5]) == ["write-up", "their notebooks printed"]
+    assert frame["their notebooks printed"].tolist() == ["92.97 %", "92.97 % <em>(differs from the text)</em>",
+                                                         "largest fall 0.26 points", ""]
+    sources = page.printed_sources(claims)
+    assert sources["#"].tolist() == [1, 2, 3] and sources.loc[0, "printed"] == "Final Test Accuracy: 92.97%"
+    assert sources.loc[2, "notebook and cell"] == "Experimenting_with_models.ipynb, cell 28"
+    assert "cell 27" in sources.loc[0, "also printed in"] and "<table" in page.printed_html(claims)
+    assert "ours is reproduced" in page.details_markdown(claims).splitlines()[1]
+    assert page.forensics_markdown(claims[:1], {}).startswith("No row is contradicted")
