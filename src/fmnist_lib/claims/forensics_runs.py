@@ -110,7 +110,10 @@ def quantity(spec: Row, own: list[Run]) -> fx.Quantity:
 def candidates(spec: Row, own: list[Run], runs: dict) -> list[fx.Explanation]:
     """Every candidate that concerns the row, tested on what this build has."""
     row, twins = quantity(spec, own), runs.get("forensics", {})
-    values = lambda chosen: [spec.metric(r, "final") for r in chosen] or None  # noqa: E731
+
+    def values(chosen: list[Run]) -> list[float] | None:  # the row's number from another set of runs (None: none)
+        return [spec.metric(r, "final") for r in chosen] or None
+
     found = []
     if spec.metric is train_accuracy:
         clean = [clean_train_accuracy(r) for r in own]
