@@ -72,10 +72,13 @@ def printed_text(key: str, printed: tuple[Printed, ...]) -> str:
 
 
 def against_printed(claim: Claim, value: float) -> str:
-    """Ours judged against a printed number by the rule that judged it against the text; '' when ours has no values."""
+    """Ours judged against a printed number by the rule that judged it against the text (a sentence saying why not
+    when this build has no values of ours)."""
     numbers = claim.numbers
-    if claim.key not in JUDGED or not numbers.get("values"):
+    if claim.key not in JUDGED or not numbers:
         return "This build has no run of ours to judge against it."
+    if not numbers.get("values"):  # a rule that does not hand back the values it judged
+        return "Ours is not judged against it: the rule did not record the values it judged."
     what, unit = JUDGED[claim.key]
     verdict, sentence, _ = rules.compare_number(value, numbers["values"], n_images=numbers["n_images"], what=what,
                                                 unit=unit, single_run_error=numbers["single_run_error"])
