@@ -9,7 +9,7 @@ import html
 import pandas as pd
 
 from ...analysis import explain
-from ...claims.forensics_runs import LONG_EPOCHS, explain
+from ...claims import forensics_runs
 from ...claims.ledger import CUSTOM, LedgerInputs, model_runs
 from ...claims.verdicts import VERDICTS, Claim, claims_table, verdict_counts
 from ...claims.writeup_failures import CASES, TOP, case_instance, case_key
@@ -102,7 +102,7 @@ def printed_values() -> dict:
     """What the page's prose says about the second witness (the repository, the commit its outputs were read at) and
     the forensics (the text's longer epoch count)."""
     return {"printed_repository": REPOSITORY, "printed_commit": COMMIT[:12], "printed_histories": len(HISTORIES),
-            "long_epochs": LONG_EPOCHS}
+            "long_epochs": forensics_runs.LONG_EPOCHS}
 
 
 def printed_html(claims: list[Claim]) -> str:
@@ -113,7 +113,7 @@ def printed_html(claims: list[Claim]) -> str:
 def forensics_markdown(claims: list[Claim], runs: dict) -> str:
     """One line per row that needs explaining (contradicted, or text and printed output differ), with each candidate
     explanation's verdict and what the runs show beneath it."""
-    found = explain(claims, runs)
+    found = forensics_runs.explain(claims, runs)
     if not found:
         return "No row is contradicted, and text and printed output agree on every row: there is nothing to explain."
     lines = []
