@@ -31,6 +31,7 @@ from . import writeup_baselines as wb
 from . import writeup_failures as wf
 from .policy_evidence import policy_claims
 from .verdicts import Claim
+from .witnesses import attach as attach_witnesses
 from .writeup_gradcam import gradcam_claim
 
 CUSTOM = "custom_cnn"
@@ -185,4 +186,5 @@ def writeup_ledger(runs: dict, data: FashionMNIST, inputs: LedgerInputs = Ledger
     claims = [*baseline_claims(runs, inputs), *failure_claims(runs, inputs), *gradcam_claims(runs, data, inputs),
               *augmentation_claims(runs, inputs), *policy_claims(runs.get("policies", {}), data, inputs)]
     groups = [c for c in claims if c.key == "writeup.confusion_groups"]
-    return [c for c in claims if c.key != "writeup.confusion_groups"] + groups  # §9 last
+    ordered = [c for c in claims if c.key != "writeup.confusion_groups"] + groups  # §9 last
+    return attach_witnesses(ordered)  # the second witness: what the write-up's notebooks printed

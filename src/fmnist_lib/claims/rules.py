@@ -88,7 +88,8 @@ def compare_number(theirs: float, ours: Sequence[float], *, n_images: int, what:
     if difference == 0:
         sentence = f"Ours: {value} {seeds_phrase(n)}, equal to the write-up's {theirs:.2f}{unit}."
     return verdict, sentence, {"mean": mean, "sd": spread, "runs": n, "difference": difference,
-                               "tolerance": tolerance}
+                               "tolerance": tolerance, "values": tuple(ours), "n_images": n_images,
+                               "single_run_error": single_run_error}  # the last three: to judge another number alike
 
 
 def interval_side(low: float, high: float) -> str:

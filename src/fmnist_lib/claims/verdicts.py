@@ -50,6 +50,11 @@ class Claim:
     theirs: str = ""
     source: str = ""  # where the claim comes from, e.g. "write-up §3" or "this report"
     numbers: dict = field(default_factory=dict)  # the values behind the sentence, for glue and tests
+    # The second witness (`claims.witnesses`): what the write-up's own notebooks printed, where, and a sentence when
+    # it differs from the text (with ours judged against it); "" where the notebooks printed nothing on the claim.
+    printed: str = ""
+    printed_source: str = ""
+    printed_note: str = ""
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
@@ -58,10 +63,11 @@ class Claim:
 
 def claims_table(claims) -> pd.DataFrame:
     """One row per claim, in the order given: what a claims page or a closing note lists."""
-    rows = [{"claim": claim.statement, "source": claim.source, "write-up": claim.theirs, "ours": claim.ours,
-             "verdict": claim.verdict, "evidence": claim.evidence.text(), "page": claim.evidence.page,
+    rows = [{"claim": claim.statement, "source": claim.source, "write-up": claim.theirs, "printed": claim.printed,
+             "ours": claim.ours, "verdict": claim.verdict, "evidence": claim.evidence.text(), "page": claim.evidence.page,
              "key": claim.key} for claim in claims]
-    return pd.DataFrame(rows, columns=["claim", "source", "write-up", "ours", "verdict", "evidence", "page", "key"])
+    return pd.DataFrame(rows, columns=["claim", "source", "write-up", "printed", "ours", "verdict", "evidence", "page",
+                                       "key"])
 
 
 def verdict_counts(claims) -> dict[str, int]:
