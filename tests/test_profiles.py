@@ -7,8 +7,8 @@ import pytest
 from fmnist_lib.analysis.label_audit import fold_configs
 from fmnist_lib.errors import ConfigError
 from fmnist_lib.report.profiles import (
-    PROFILES, STUDY_MODEL, audit_configs, augmentation_configs, augmented_seed_configs, baseline_configs, get_profile,
-    headline_seed_configs, matched_configs, persistence_configs, profile_seeds, seeds_at_headline_budget, study_configs,
+    PROFILES, STUDY_MODEL, TEXT_NORMALISATION, audit_configs, augmentation_configs, augmented_seed_configs, baseline_configs, get_profile,
+    forensic_configs, headline_seed_configs, matched_configs, persistence_configs, profile_seeds, seeds_at_headline_budget, study_configs,
 )
 from fmnist_lib.report.sections import get_section
 from fmnist_lib.runs.cache import run_key
@@ -123,3 +123,14 @@ def test_statistics_section_lists_every_run_it_reads(profile):
     failures = {run_key(c) for c in get_section("failures").configs(
         {"profile": profile, "model": STUDY_MODEL, "seed": 56, "device": "auto"})}
     assert {run_key(c) for c in headline_seed_configs(profile, STUDY_MODEL)} <= failures
+
+
+def test_only_the_full_profile_trains_the_forensic_twins():
+    twins = forensic_configs("full")
+    headline = headline_seed_configs("full", STUDY_MODEL)
+    assert [dataclasses.replace(c, precision=h.precision) for c, h in zip(twins["fp32"], headline)] == headline
+    assert {c.precision for c in twins["fp32"]} == {"fp32"}
+    assert [(c.mean, c.std) for c in twins["normalisation"]] == [TEXT_NORMALISATION] * len(headline)
+    assert forensic_configs("cpu") == forensic_configs("smoke") == {}
+    claims = get_section("claims").runs({"profile": "full", "policies": None})
+    assert claims["forensics"] == twins

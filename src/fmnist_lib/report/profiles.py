@@ -68,6 +68,9 @@ class Profile:
     # flip_rotate always: they are the page's own two runs), and how many of the profile's seeds each trains.
     policies: tuple[str, ...] = POLICY_NAMES
     policy_seeds: int = 5
+    # Claims page: whether the profile trains the forensic twins of the custom CNN's headline seed runs (an fp32
+    # twin, a twin with other normalisation constants) that test two explanations of a discrepancy.
+    forensics: bool = False
 
     def repeat_config(self, device: str | None = None) -> TrainConfig:
         """The config the reproducibility page trains twice (`repeat_check`), on `device` (None: auto)."""
@@ -93,6 +96,7 @@ PROFILES = {
         seed_models=MODEL_NAMES,
         audit_folds=5,
         policy_seeds=5,
+        forensics=True,
         repeat_check={"model": "custom_cnn", "epochs": 2},
         repeat_test_images=None,
         study_note=("the augmentation study trains the custom CNN with and without augmentation for "
@@ -240,6 +244,23 @@ def policy_configs(profile: str, model: str, policies=None, *, epochs: int | Non
     extra = seeds[: get_profile(profile).policy_seeds]
     return {name: seed_configs(augmented(baseline, name), seeds if name in ("none", "flip_rotate") else extra)
             for name in compared_policies(profile, policies)}
+
+
+# The write-up's text says only "standard normalization"; its code normalises with the training set's own mean and
+# std (`TrainConfig`). The forensic twin reads the text the other common way, torchvision's tutorials' 0.5 and 0.5.
+TEXT_NORMALISATION = (0.5, 0.5)
+
+
+def forensic_configs(profile: str, model: str = "custom_cnn", *, seed: int | None = None,
+                     device: str | None = None) -> dict[str, list[TrainConfig]]:
+    """The claims page's forensic twins of `model`'s headline seed runs, where the profile trains them (else {}):
+    'fp32' (the same runs in fp32) and 'normalisation' (with `TEXT_NORMALISATION`)."""
+    if not get_profile(profile).forensics:
+        return {}
+    runs = headline_seed_configs(profile, model, seed=seed, device=device)
+    mean, std = TEXT_NORMALISATION
+    return {"fp32": [dataclasses.replace(c, precision="fp32") for c in runs],
+            "normalisation": [dataclasses.replace(c, mean=mean, std=std) for c in runs]}
 
 
 # ---- the statistics page: seeds, the augmentation study, the label audit -------------------------

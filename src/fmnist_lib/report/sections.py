@@ -20,7 +20,7 @@ from ..training.models import MODEL_NAMES
 from .execute import project_root
 from .parameters import PARAMETER_CHECKS, Rule, models_include, notebook_defaults
 from .profiles import (STUDY_MODEL, audit_configs, augmentation_configs, augmented_seed_configs, baseline_configs,
-                       get_profile, headline_seed_configs, matched_configs, persistence_configs, policy_configs,
+                       forensic_configs, get_profile, headline_seed_configs, matched_configs, persistence_configs, policy_configs,
                        seeds_at_headline_budget, study_configs)
 
 
@@ -91,6 +91,7 @@ def _claims(p: dict) -> dict:
     return {"headline": baseline_configs(profile, list(MODEL_NAMES), seed=seed, device=device), "seeds": seeds,
             "augmented": augmentation_configs(profile, STUDY_MODEL, seed=seed, device=device)[1],
             "augmented_seeds": augmented_seed_configs(profile, STUDY_MODEL, seed=seed, device=device),
+            "forensics": forensic_configs(profile, STUDY_MODEL, seed=seed, device=device),
             "study": study_configs(profile, seed=seed, device=device),
             "policies": policy_configs(profile, STUDY_MODEL, p.get("policies"), seed=seed, device=device)}
 
