@@ -52,3 +52,14 @@ def test_the_check_sees_imports_inside_functions_and_relative_ones():
     assert imported_stages(source, ("analysis",)) == {"training", "report"}
     assert imported_stages("from .rules import x\nimport fmnist_lib.runs.cache\n", ("claims",)) == {"claims", "runs"}
     assert imported_stages("from . import pages\n", ("report",)) == {"report"}
+
+
+def test_every_module_of_the_library_imports():
+    """A module whose imports break fails here in a second, not in a page's kernel half-way through a build."""
+    import importlib
+    import pkgutil
+
+    import fmnist_lib
+
+    for module in pkgutil.walk_packages(fmnist_lib.__path__, "fmnist_lib."):
+        importlib.import_module(module.name)

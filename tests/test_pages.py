@@ -145,7 +145,7 @@ def test_statistics_texts():
     every = statistics.single_text(["custom_cnn"], get_profile("full"))
     assert every == "Every model has several seeds in this profile."
     assert "is one of these runs" in statistics.headline_text("full", 56, "cpu")
-    assert "is a single run" in statistics.headline_text("smoke", 56, "cpu")
+    assert "(seed 57) is one of these runs" in statistics.headline_text("smoke", 57, "cpu")
     run = SimpleNamespace(config=get_profile("smoke").config("custom_cnn"))
     values = statistics.pairs_values(None, None, {"custom_cnn": run}, seed=56)
     assert (values["n_pairs"], values["n_significant"]) == (0, 0)

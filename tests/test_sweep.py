@@ -7,6 +7,7 @@ whole file runs in a few minutes on 2 cores.
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -237,29 +238,34 @@ def _cache_state(cache) -> dict:
 
 
 @pytest.mark.slow
-def test_a_sweep_with_overrides_leaves_every_page_nothing_to_train(report_sources, tmp_path, monkeypatch, capsys,
-                                                                   no_training):
+def test_a_sweep_with_overrides_leaves_every_page_nothing_to_train(report_sources, site, tmp_path, monkeypatch,
+                                                                   capsys, no_training):
     """`fmnist sweep` with a profile and -p overrides, then every page opened as `fmnist report` opens it with
     the same: each finds all its runs cached, and the report's own plan has nothing left to train.
 
-    Training is forbidden after the sweep (`no_training`: it raises). Each page is opened in this process with
-    the parameters the report would execute it with (`open_section`, the first call of every notebook), so a
-    page reading a run the sweep did not train fails here; the cache is then checked byte for byte. (Executing
-    the notebooks themselves is the session site's test.)
+    The cache starts as a copy of the session's smoke runs, and the overrides change a few of the runs the pages
+    read (two epochs for the pages that take `epochs`, no extra policies), so the sweep must train exactly those.
+    Training is forbidden after the sweep (`no_training`: it raises). Each page is then opened in this process with
+    the parameters the report would execute it with (`open_section`, the first call of every notebook), so a page
+    reading a run the sweep did not train fails here. (Executing the notebooks is the session site's test.)
     """
-    overrides = {"models": ["custom_cnn"], "seed": 57}  # the stress pages need the custom CNN
-    flags = ["-p", "models=['custom_cnn']", "-p", "seed=57"]
+    overrides = {"models": ["custom_cnn"], "epochs": 2, "policies": []}
+    flags = ["-p", "models=['custom_cnn']", "-p", "epochs=2", "-p", "policies=[]"]
     cache = tmp_path / "cache"
+    shutil.copytree(site[1], cache, ignore=shutil.ignore_patterns(".locks", ".partial"))
+    before = _cache_state(cache)
     monkeypatch.setenv("FMNIST_CACHE_DIR", str(cache))
     with monkeypatch.context() as trained:  # the sweep itself may train
         trained.setattr(run_cache, "train", real_train)
         assert main(["sweep", "--profile", "smoke", *flags, "--cache-dir", str(cache), "--quiet"]) == 0
     swept = _cache_state(cache)
     expected = {run_name(config) for config in report_configs("smoke", report_sources, overrides)}
-    assert set(swept["runs"]) == expected and not swept["partial"]
+    new = set(swept["runs"]) - set(before["runs"])
+    assert new and new == expected - set(before["runs"]) and not swept["partial"]  # exactly what was missing
+    assert all(config.epochs == 2 for config in report_configs("smoke", report_sources, overrides)
+               if run_name(config) in new)
     for section in SECTIONS:
-        opened = open_section(section.name, **section_parameters(report_sources, section, "smoke", overrides))
-        assert opened.parameters.get("seed", 57) == 57
+        open_section(section.name, **section_parameters(report_sources, section, "smoke", overrides))
     assert _cache_state(cache) == swept  # nothing trained, nothing rewritten
     capsys.readouterr()
     assert main(["sweep", "--profile", "smoke", *flags, "--cache-dir", str(cache), "--dry-run"]) == 0

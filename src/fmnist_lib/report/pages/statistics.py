@@ -19,7 +19,7 @@ from ...runs.seeds import seed_correct, seed_predictions
 from ...training.config import PROTOCOL, epochs_text
 from ...training.model_parts import model_label
 from ..plots.statistics import image_gallery
-from ..profiles import STUDY_MODEL, Profile, baseline_configs, get_profile, seeds_at_headline_budget
+from ..profiles import STUDY_MODEL, Profile, baseline_configs, get_profile
 from ..text import join_names, persistent_titles, showcase_captions, suspect_titles
 
 
@@ -35,14 +35,10 @@ def spread_values(custom_runs: list[Run], n_test: int) -> dict:
 
 
 def headline_text(profile: str, seed: int, device: str) -> str:
-    """Whether the custom CNN's headline run is among its seed runs or stood in for by a shorter budget."""
+    """Where the custom CNN's headline run stands among its seed runs (they train as it does: `headline_seed_configs`)."""
     headline = baseline_configs(profile, [STUDY_MODEL], seed=seed, device=device)[STUDY_MODEL]
-    if seeds_at_headline_budget(profile, STUDY_MODEL, device=device):
-        return (f"The {model_label(STUDY_MODEL)}'s headline run on the other pages (seed {headline.seed}) is "
-                "one of these runs, so its spread is measured at its own budget.")
-    return (f"The {model_label(STUDY_MODEL)}'s headline run on the other pages ({training_text(headline)}, "
-            f"seed {headline.seed}) is a single run: its spread is measured here at the shorter budget of the "
-            "augmentation study, which stands in for it but is not the same model.")
+    return (f"The {model_label(STUDY_MODEL)}'s headline run on the other pages (seed {headline.seed}) is "
+            "one of these runs, so its spread is measured at its own budget.")
 
 
 def single_text(models, profile: Profile) -> str:
