@@ -1,6 +1,7 @@
-"""What the claims page shows: the write-up's claims with this build's verdicts, as a table with links to the
-evidence, each claim's reasoning, the write-up's four cases found in its own run, and the counts the landing
-page's at-a-glance table reads (keys without the `claims_` prefix)."""
+"""What the claims page shows: the write-up's claims with this build's verdicts (each cell saying how many seeds it
+rests on), as a table with links to the evidence, each claim's reasoning, every threshold a verdict reads, the
+write-up's four cases found in its own run, and the counts the landing page's at-a-glance table reads (keys without
+the `claims_` prefix; verdict totals count one measurement once)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import html
 import pandas as pd
 
 from ...analysis import explain
+from ...analysis.thresholds import FEW_SEEDS_OUTSIDE, MIN_SEEDS, THRESHOLDS
 from ...claims.ledger import CUSTOM, LedgerInputs, model_runs
-from ...claims.verdicts import VERDICTS, Claim, claims_table, verdict_counts
+from ...claims.verdicts import VERDICTS, Claim, claims_table, measurement_counts, verdict_cell
 from ...claims.writeup_failures import CASES, TOP, case_instance, case_key
 from ...data.fashion_mnist import FashionMNIST
 from ...runs.cache import Run
@@ -34,16 +36,33 @@ def ledger_inputs(profile: Profile, weights: str, device: str, seed: int) -> Led
 
 
 def summary_values(claims: list[Claim]) -> dict:
-    """How many claims got each verdict, and the at-a-glance rows' numbers and verdicts."""
-    counts = verdict_counts(claims)
-    values = {"n_claims": len(claims), **{f"n_{verdict.replace(' ', '_')}": n for verdict, n in counts.items()},
-              "n_testable": len(claims) - counts[VERDICTS[-1]]}
+    """How many measurements got each verdict (claims re-stating one measurement count once), and the
+    at-a-glance rows' numbers and verdicts (with the seeds they rest on)."""
+    counts = measurement_counts(claims)
+    n_measurements = sum(counts.values())
+    values = {"n_claims": len(claims), "n_measurements": n_measurements,
+              "n_restated": len(claims) - n_measurements,
+              **{f"n_{verdict.replace(' ', '_')}": n for verdict, n in counts.items()},
+              "n_testable": n_measurements - counts[VERDICTS[-1]]}
     by_key = {claim.key: claim for claim in claims}
     for key, name in GLANCE.items():
         claim = by_key[key]
         values |= {f"{name}_ours": claim.ours or "—", f"{name}_theirs": claim.theirs or "—",
-                   f"{name}_verdict": claim.verdict}
+                   f"{name}_verdict": verdict_cell(claim)}
     return values
+
+
+def threshold_frame() -> pd.DataFrame:
+    """Every threshold a verdict of the report reads (`analysis.thresholds.THRESHOLDS`): its value, what it decides
+    and why that value."""
+    rows = [{"threshold": name.lower().replace("_", " "), "value": f"{t.value:g} {t.unit}", "decides": t.decides,
+             "why this value": t.why} for name, t in THRESHOLDS.items()]
+    return pd.DataFrame(rows, columns=["threshold", "value", "decides", "why this value"])
+
+
+def thresholds_html() -> str:
+    """The threshold table as HTML (cells escaped)."""
+    return threshold_frame().to_html(index=False, classes="claims-table", border=0)
 
 
 def _link(section: str) -> str:
@@ -58,7 +77,7 @@ def claims_frame(claims: list[Claim]) -> pd.DataFrame:
     table = claims_table(claims)
     return pd.DataFrame({"#": range(1, len(table) + 1), "where": table["source"].str.replace("write-up ", ""),
                          "claim": table["claim"].map(html.escape), "write-up": table["write-up"].map(html.escape),
-                         "ours": table["ours"].map(html.escape), "verdict": table["verdict"],
+                         "ours": table["ours"].map(html.escape), "verdict": table["verdict cell"],
                          "evidence": table["page"].map(_link)})
 
 
@@ -72,7 +91,7 @@ def details_markdown(claims: list[Claim]) -> str:
     lines = []
     for number, claim in enumerate(claims, start=1):
         lines.append(f"{number}. **{claim.statement[0].upper() + claim.statement[1:]}** ({claim.source}): "
-                     f"*{claim.verdict}*. {claim.sentence} Evidence: {claim.evidence.text()}.")
+                     f"*{verdict_cell(claim)}*. {claim.sentence} Evidence: {claim.evidence.text()}.")
     return "\n".join(lines)
 
 
@@ -111,8 +130,10 @@ def runs_for_cases(runs: dict) -> Run:
 
 
 def rule_values() -> dict:
-    """What the page's prose says about how claims are judged: the write-up's budget, and how extreme a case must be."""
-    return {"protocol_budget": PROTOCOL_BUDGET, "top_errors": TOP}
+    """What the page's prose says about how claims are judged: the write-up's budget, how extreme a case must be, the
+    seeds a reproduction needs and how far off a number on fewer seeds must lie to be contradicted."""
+    return {"protocol_budget": PROTOCOL_BUDGET, "top_errors": TOP, "min_seeds": int(MIN_SEEDS.value),
+            "few_seeds_outside": f"{FEW_SEEDS_OUTSIDE.value:g}"}
 
 
 def protocol_text(runs: dict) -> str:
