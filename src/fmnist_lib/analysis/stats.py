@@ -256,13 +256,12 @@ def equivalence_test(values, target: float, margin: float, alpha: float = ALPHA.
         raise ConfigError(f"An equivalence test over seeds needs at least 2 values, got {len(array)}.")
     if margin <= 0:
         raise ConfigError(f"The equivalence margin must be positive, got {margin!r}.")
-    described = DescrStatsW(array)
-    p, _, _ = described.ttost_mean(target - margin, target + margin)
     difference = float(array.mean() - target)
     if array.std(ddof=1) == 0:  # every seed equal: the tests are degenerate, the answer is not
         beyond = abs(difference) >= margin
         return {"difference": difference, "p": 0.0 if not beyond else 1.0, "equivalent": not beyond,
                 "differs": beyond, "p_beyond": 0.0 if beyond else 1.0, "n": len(array)}
+    p, _, _ = DescrStatsW(array).ttost_mean(target - margin, target + margin)
     bound, alternative = (target + margin, "greater") if difference > 0 else (target - margin, "less")
     p_beyond = float(stats.ttest_1samp(array, bound, alternative=alternative).pvalue)
     return {"difference": difference, "p": float(p), "equivalent": bool(p < alpha), "differs": bool(p_beyond < alpha),

@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -27,7 +26,7 @@ from scipy import stats
 
 from ..analysis.seed_runs import sampling_error as binomial_se
 from ..analysis.stats import equivalence_test
-from ..analysis.thresholds import ALPHA, EQUIVALENT, FEW_SEEDS_OUTSIDE, INTERVAL, MIN_SEEDS
+from ..analysis.thresholds import ALPHA, EQUIVALENT, FEW_SEEDS_OUTSIDE, MIN_SEEDS
 from .verdicts import (CONSISTENT, CONTRADICTED, INCONCLUSIVE, NEEDS_SEEDS, NOT_TESTABLE, REPRODUCED,
                        SUPPORTED)
 
@@ -66,16 +65,6 @@ def points(value: float, digits: int = 2) -> str:
 def amount(value: float, unit: str = " %", digits: int = 2) -> str:
     """A distance between two numbers in words, no sign: '0.41 points' for percentages, '0.0120' for a loss."""
     return points(value, digits) if unit.strip() in ("%", "points") else f"{abs(value):.{digits}f}{unit}"
-
-
-def prediction_half_width(values: Sequence[float], confidence: float = INTERVAL.value) -> float:
-    """Half-width of the prediction interval for one more run, from n >= 2 runs (t with n-1 degrees of freedom)."""
-    values = np.asarray(values, dtype=float)
-    n = len(values)
-    if n < 2:
-        raise ValueError("a prediction interval needs at least two runs")
-    t = stats.t.ppf(0.5 + confidence / 2, n - 1)
-    return float(t * values.std(ddof=1) * math.sqrt(1 + 1 / n))
 
 
 def compare_number(theirs: float, ours: Sequence[float], *, n_images: int, what: str, unit: str = " %",
