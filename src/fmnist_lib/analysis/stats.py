@@ -257,7 +257,7 @@ def equivalence_test(values, target: float, margin: float, alpha: float = ALPHA.
     if margin <= 0:
         raise ConfigError(f"The equivalence margin must be positive, got {margin!r}.")
     difference = float(array.mean() - target)
-    if array.std(ddof=1) == 0:  # every seed equal: the tests are degenerate, the answer is not
+    if _constant(array):  # every seed equal: the tests are degenerate, the answer is not
         beyond = abs(difference) >= margin
         return {"difference": difference, "p": 0.0 if not beyond else 1.0, "equivalent": not beyond,
                 "differs": beyond, "p_beyond": 0.0 if beyond else 1.0, "n": len(array)}
@@ -269,6 +269,11 @@ def equivalence_test(values, target: float, margin: float, alpha: float = ALPHA.
 
 
 SEED_DIRECTIONS = ("higher", "lower", "no clear difference", "too few seeds")
+
+
+def _constant(array: np.ndarray) -> bool:
+    """Every value the same, up to float rounding (a t-test is then undefined: there is no spread to test against)."""
+    return bool(np.allclose(array, array[0], rtol=0, atol=1e-9))
 
 
 def seed_differences(differences: dict, *, alpha: float = ALPHA.value, confidence: float = INTERVAL.value,
@@ -288,12 +293,13 @@ def seed_differences(differences: dict, *, alpha: float = ALPHA.value, confidenc
         array = _finite_values(values, name)
         n = len(array)
         low, high = mean_interval(array, confidence) if n >= 2 else (math.nan, math.nan)
-        enough = n >= min_seeds and array.std(ddof=1) > 0
+        enough = n >= min_seeds and not _constant(array)
         p = float(stats.ttest_1samp(array, 0.0).pvalue) if enough else math.nan
         p_within = (float(stats.ttest_1samp(array, -margin, alternative="greater").pvalue)
                     if enough and margin is not None else math.nan)
         rows.append({"comparison": name, "seeds": n, "mean": float(array.mean()) if n else math.nan,
-                     "sd": float(array.std(ddof=1)) if n >= 2 else math.nan, "low": low, "high": high, "p": p,
+                     "sd": (0.0 if _constant(array) else float(array.std(ddof=1))) if n >= 2 else math.nan,
+                     "low": low, "high": high, "p": p,
                      "p non-inferior": p_within})
     table = pd.DataFrame(rows, columns=["comparison", "seeds", "mean", "sd", "low", "high", "p", "p non-inferior"])
     for column in ("p", "p non-inferior"):
