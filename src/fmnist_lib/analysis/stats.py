@@ -181,9 +181,10 @@ def seed_matched_comparisons(correct: dict, *, alpha: float = 0.05) -> pd.DataFr
     """Every pair of models run with several seeds, seed i of a against seed i of b.
 
     `correct` maps a name to a boolean array (n_seeds, n_images) (e.g. `seeds.seed_correct`).
-    One row per pair: seeds, mean and sd of the accuracy difference (points, a minus b),
-    seeds where a was better, and seeds whose McNemar test is significant after Holm
-    adjustment over every (pair, seed) test.
+    One row per pair: seeds, mean and sd of the accuracy difference (points, a minus b), the verdict over
+    seeds (`seed_differences`: t-interval, t-test Holm-adjusted over the pairs, a direction), seeds where a
+    was better, and seeds whose McNemar test is significant after Holm adjustment over every (pair, seed)
+    test (a statement about those trained weights only).
     """
     matrices = {name: np.asarray(values) for name, values in correct.items()}
     shapes = {name: m.shape for name, m in matrices.items()}
@@ -196,10 +197,13 @@ def seed_matched_comparisons(correct: dict, *, alpha: float = 0.05) -> pd.DataFr
     detail = pd.DataFrame(tests, columns=["model a", "model b", "difference (pts)", "p"])
     _, detail["significant"] = _holm(detail["p"].tolist(), alpha)
     groups = detail.groupby(["model a", "model b"], sort=False)
+    over = seed_differences({pair: group["difference (pts)"].to_numpy() for pair, group in groups}, alpha=alpha)
     return pd.DataFrame({
         "seeds": groups.size(),
         "difference mean (pts)": groups["difference (pts)"].mean(),
         "difference sd (pts)": groups["difference (pts)"].std(ddof=1),
+        "interval low (pts)": over["low"].to_numpy(), "interval high (pts)": over["high"].to_numpy(),
+        "p over seeds (Holm)": over["p (Holm)"].to_numpy(), "direction over seeds": over["direction"].to_numpy(),
         "seeds a better": groups["difference (pts)"].apply(lambda d: int((d > 0).sum())),
         "seeds significant": groups["significant"].sum().astype(int),
     }).reset_index()

@@ -109,7 +109,7 @@ def case_figure(claims: list[Claim], run: Run, data: FashionMNIST, weights: str,
     images = data.test_images[indices]
     cams = {"predicted class": explain.compute_cams(model, images, [c.predicted for c, _ in found], method=method),
             "true class": explain.compute_cams(model, images, [c.label for c, _ in found], method=method)}
-    verdicts = {claim.key: claim.verdict for claim in claims}
+    verdicts = {claim.key: verdict_cell(claim) for claim in claims}
     titles = [f"#{index}: {case.case}\n{errors.loc[index, 'confidence']:.1%}, "
               f"{verdicts[case_key(case)]}" for case, index in found]
     return cam_grid(images.numpy(), cams, titles=titles)
