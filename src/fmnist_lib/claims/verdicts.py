@@ -38,7 +38,7 @@ class Evidence:
     """What a verdict rests on, in words a reader can check: runs, seeds, budget, images, the test used."""
 
     runs: str  # e.g. "the custom CNN, 15 epochs on 50,000 images, 5 seeds"
-    method: str  # e.g. "95 % prediction interval of one run over the seeds"
+    method: str  # e.g. "equivalence test (TOST) over the seeds, margin ± 0.5 points"
     page: str = ""  # the section whose page shows the evidence ("" when none does)
     seeds: int = 0
     images: int = 0  # test (or other) images the numbers were measured on
