@@ -118,6 +118,24 @@ def test_two_runs_of_a_policy_with_one_seed_are_identical(fmnist):
 
 # ---- the comparison ---------------------------------------------------------------------------------------
 
+def test_policy_stress_scores_each_run_once_and_keeps_its_logits(fmnist, tmp_path, monkeypatch):
+    """Two tiny cached runs stressed on 10 images: the logits have one row per condition, and a second call reads
+    them back from beside each run instead of corrupting the images again."""
+    from fmnist_lib.runs.cache import load_or_train
+
+    runs = {policy: [load_or_train(TrainConfig(epochs=1, train_subset=256, val_size=1_000, val_subset=100,
+                                               device="cpu", precision="fp32", augment=policy),
+                                   data=fmnist, cache_dir=tmp_path, progress=False)]
+            for policy in ("none", "crop_flip_erase")}
+    first = policy_study.policy_stress(runs, fmnist, n_images=10, severities=(1,), seed=0)
+    assert set(first.logits) == {policy_study.run_name("none", 56), policy_study.run_name("crop_flip_erase", 56)}
+    assert all(logits.shape == (1 + len(corruptions.CORRUPTIONS), 10, 10) for logits in first.logits.values())
+    monkeypatch.setattr(policy_study, "run_stress_test", lambda *a, **k: pytest.fail("stressed a stored run again"))
+    again = policy_study.policy_stress(runs, fmnist, n_images=10, severities=(1,), seed=0)
+    assert all(np.array_equal(again.logits[name], first.logits[name]) for name in first.logits)
+
+
+
 def stress_result(errors: dict[str, list[int]], conditions, n: int = 20) -> StressResult:
     """Runs named by `run_name` with the first errors[name][k] of n images wrong under condition k."""
     labels = np.arange(n) % 10
@@ -213,7 +231,9 @@ def test_crop_flip_erase_accuracy_claim():
 def test_profiles_train_the_policies_they_promise():
     cpu = profiles.policy_configs("cpu", "custom_cnn")
     base, aug = profiles.augmentation_configs("cpu", "custom_cnn")
-    assert list(cpu) == ["none", "flip_rotate"] and cpu["none"] == [base] and cpu["flip_rotate"] == [aug]
+    assert list(cpu) == ["none", "flip_rotate"] and cpu["none"][0] == base and cpu["flip_rotate"][0] == aug
+    assert cpu["none"] == profiles.headline_seed_configs("cpu", "custom_cnn")  # the seed runs, trained anyway
+    assert cpu["flip_rotate"] == profiles.augmented_seed_configs("cpu") and len(cpu["none"]) == 3
     asked = profiles.policy_configs("cpu", "custom_cnn", ["augmix"])
     assert list(asked) == ["none", "flip_rotate", "augmix"] and len(asked["augmix"]) == 1
     full = profiles.policy_configs("full", "custom_cnn")

@@ -7,8 +7,8 @@ import pytest
 from fmnist_lib.analysis.label_audit import fold_configs
 from fmnist_lib.errors import ConfigError
 from fmnist_lib.report.profiles import (
-    PROFILES, STUDY_MODEL, audit_configs, augmentation_configs, baseline_configs, get_profile, headline_seed_configs,
-    matched_configs, persistence_configs, profile_seeds, seeds_at_headline_budget, study_configs,
+    PROFILES, STUDY_MODEL, audit_configs, augmentation_configs, augmented_seed_configs, baseline_configs, get_profile,
+    headline_seed_configs, matched_configs, persistence_configs, profile_seeds, seeds_at_headline_budget, study_configs,
 )
 from fmnist_lib.report.sections import get_section
 from fmnist_lib.runs.cache import run_key
@@ -49,17 +49,32 @@ def test_full_profile_shares_its_headline_runs():
     assert [c.seed for c in headline_seed_configs("full", "vgg16")] == [56, 57, 58, 59, 60]
 
 
-@pytest.mark.parametrize("profile", ["cpu", "smoke"])
-def test_shortened_profiles_measure_the_spread_on_the_study(profile):
+@pytest.mark.parametrize("profile", PROFILES)
+def test_seed_runs_train_as_the_headline_run_does(profile):
+    """Seed spreads, persistence and the label checks read runs at the headline budget, never a shorter
+    stand-in: only the seed differs, and the augmented seed runs differ from them only in the policy."""
     chosen = get_profile(profile)
     headline = headline_seed_configs(profile, STUDY_MODEL)
-    assert headline == study_configs(profile)[(False, chosen.study_epochs[0])]
-    assert not seeds_at_headline_budget(profile, STUDY_MODEL)
-    assert chosen.seed_models == (STUDY_MODEL,)
+    assert seeds_at_headline_budget(profile, STUDY_MODEL) and [c.seed for c in headline] == list(chosen.seeds)
+    assert headline[0] == baseline_configs(profile, [STUDY_MODEL])[STUDY_MODEL]
+    twins = augmented_seed_configs(profile)
+    assert [dataclasses.replace(c, augment="none") for c in twins] == headline
+    assert {c.augment for c in twins} == {"flip_rotate"} and twins[0] == augmentation_configs(profile, STUDY_MODEL)[1]
+    assert persistence_configs(profile, STUDY_MODEL) == headline
+
+
+@pytest.mark.parametrize("profile", ["cpu", "smoke"])
+def test_shortened_profiles_seed_only_the_custom_cnn(profile):
+    assert get_profile(profile).seed_models == (STUDY_MODEL,)
     with pytest.raises(ConfigError, match="one seed only"):
         headline_seed_configs(profile, "vgg16")
     assert persistence_configs(profile, "vgg16") == []
-    assert persistence_configs(profile, STUDY_MODEL) == headline
+
+
+def test_cpu_profile_trains_three_seeds_per_arm_at_the_protocol():
+    protocol = [c for c in [*headline_seed_configs("cpu", STUDY_MODEL), *augmented_seed_configs("cpu")]
+                if c.epochs == 15 and c.n_train == 50_000]
+    assert sum(c.augment == "none" for c in protocol) >= 3 and sum(c.augment == "flip_rotate" for c in protocol) >= 3
 
 
 def test_cpu_profile_budget():

@@ -16,6 +16,7 @@ import torch
 
 from fmnist_lib.cli import main
 from fmnist_lib.report.execute import project_root
+from fmnist_lib.report.opening import open_section
 from fmnist_lib.report.sections import SECTIONS, report_configs, section_parameters
 from fmnist_lib.runs import cache as run_cache
 from fmnist_lib.runs.cache import load_or_train, read_run, run_name, verify_run
@@ -236,28 +237,30 @@ def _cache_state(cache) -> dict:
 
 
 @pytest.mark.slow
-def test_a_sweep_with_overrides_then_the_report_trains_nothing(report_sources, tmp_path, monkeypatch, capsys,
-                                                                no_training):
-    """`fmnist sweep` with a profile and -p overrides, then `fmnist report` with the same: every page finds its runs.
+def test_a_sweep_with_overrides_leaves_every_page_nothing_to_train(report_sources, tmp_path, monkeypatch, capsys,
+                                                                   no_training):
+    """`fmnist sweep` with a profile and -p overrides, then every page opened as `fmnist report` opens it with
+    the same: each finds all its runs cached, and the report's own plan has nothing left to train.
 
-    The report's own training phase is forbidden (`no_training`: it raises); the notebooks run in kernels of their
-    own, so for them the proof is the cache: the same run folders, byte for byte, and no run left in training.
+    Training is forbidden after the sweep (`no_training`: it raises). Each page is opened in this process with
+    the parameters the report would execute it with (`open_section`, the first call of every notebook), so a
+    page reading a run the sweep did not train fails here; the cache is then checked byte for byte. (Executing
+    the notebooks themselves is the session site's test.)
     """
-    overrides = ["-p", "models=['custom_cnn']", "-p", "seed=57"]  # the stress pages need the custom CNN
+    overrides = {"models": ["custom_cnn"], "seed": 57}  # the stress pages need the custom CNN
+    flags = ["-p", "models=['custom_cnn']", "-p", "seed=57"]
     cache = tmp_path / "cache"
     monkeypatch.setenv("FMNIST_CACHE_DIR", str(cache))
     with monkeypatch.context() as trained:  # the sweep itself may train
         trained.setattr(run_cache, "train", real_train)
-        assert main(["sweep", "--profile", "smoke", *overrides, "--cache-dir", str(cache), "--quiet"]) == 0
+        assert main(["sweep", "--profile", "smoke", *flags, "--cache-dir", str(cache), "--quiet"]) == 0
     swept = _cache_state(cache)
-    expected = {run_name(config) for config in report_configs("smoke", report_sources,
-                                                              {"models": ["custom_cnn"], "seed": 57})}
+    expected = {run_name(config) for config in report_configs("smoke", report_sources, overrides)}
     assert set(swept["runs"]) == expected and not swept["partial"]
+    for section in SECTIONS:
+        opened = open_section(section.name, **section_parameters(report_sources, section, "smoke", overrides))
+        assert opened.parameters.get("seed", 57) == 57
+    assert _cache_state(cache) == swept  # nothing trained, nothing rewritten
     capsys.readouterr()
-    assert main(["report", "--profile", "smoke", "--root", str(report_sources), *overrides, "--quiet"]) == 0, \
-        capsys.readouterr().err
-    assert "Training or finding" in capsys.readouterr().out
-    assert _cache_state(cache) == swept  # nothing trained, in this process or in any notebook's kernel
-    record = json.loads((report_sources / "build" / "executed" / "record.json").read_text())
-    assert record["robustness"]["parameters"]["seed"] == 57
-    assert record["robustness"]["parameters"]["models"] == ["custom_cnn"]
+    assert main(["sweep", "--profile", "smoke", *flags, "--cache-dir", str(cache), "--dry-run"]) == 0
+    assert f"{len(expected)} runs: {len(expected)} cached, 0 to train" in capsys.readouterr().out

@@ -229,3 +229,22 @@ def test_progress_on_a_terminal_is_the_redrawn_bar(fmnist, tiny_config, monkeypa
     shown = terminal.getvalue()
     assert "\r" in shown and "batch/s" in shown and "val_acc=0." in shown  # the bar's postfix
     assert "val_acc 0." not in shown  # and no plain epoch lines besides
+
+
+def test_clean_training_accuracy_scores_the_final_weights_in_eval_mode(fmnist, tiny_config, monkeypatch):
+    """Each epoch's clean accuracy is the epoch's final weights on the first training images, eval mode, no
+    augmentation: recomputed from the stored final weights, the last epoch's value comes back exactly."""
+    from fmnist_lib.training.evaluate import loss_and_accuracy
+    from fmnist_lib.training.forward import predict_logits
+
+    monkeypatch.setattr(train_module, "CLEAN_TRAIN_IMAGES", 300)
+    config = dataclasses.replace(tiny_config, augment="flip_rotate")
+    result = train(config, fmnist, progress=False)
+    last = result.history[-1]
+    assert {"clean_train_loss", "clean_train_acc"} <= set(last)
+    model = model_for(config.resolved())
+    model.load_state_dict(result.final_state)
+    split = split_for(config.resolved(), fmnist)
+    loss, accuracy = loss_and_accuracy(predict_logits(model, split.train_images[:300]), split.train_labels[:300])
+    assert (last["clean_train_loss"], last["clean_train_acc"]) == pytest.approx((loss, accuracy), abs=1e-6)
+    assert last["clean_train_acc"] != last["train_acc"]  # not the running average over augmented batches

@@ -155,8 +155,11 @@ def run(args: argparse.Namespace) -> int:
                                               "--steps", str(4 * args.bench_steps),
                                               "--json", str(driver.out / "packing.json")))
     workers = choose_workers(driver)
+    # Every page is executed afresh, unless a rehearsal names a few (--only): then the others are kept from the
+    # build already in the checkout.
+    pages = [flag for name in args.only for flag in ("--only", name)] or ["--force"]
     driver.phase("report", driver.python("-m", "fmnist_lib.cli", "report", "--profile", args.profile, "--quiet",
-                                         "--force", "--workers", str(workers)), workers=workers)
+                                         *pages, "--workers", str(workers)), workers=workers)
     return finish(driver)
 
 
@@ -222,6 +225,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--check-epochs", type=int, default=3, help="epochs of the replay-against-eager check")
     parser.add_argument("--check-subset", type=int, default=10_000, help="training images of that check")
     parser.add_argument("--deadline-min", type=float, default=11.0)
+    parser.add_argument("--only", action="append", default=[], metavar="SECTION",
+                        help="execute only this page (repeatable), keeping the others from the checkout's last "
+                             "build (a rehearsal); by default every page is executed")
     parser.add_argument("--no-install", action="store_true",
                         help="use this interpreter's packages as they are (a rehearsal where the stack is installed)")
     return parser.parse_args(argv)

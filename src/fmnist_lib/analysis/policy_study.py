@@ -57,7 +57,7 @@ def policy_stress(runs: dict[str, list[Run]], data: FashionMNIST, n_images: int,
     logits = {}
     for name, run in named.items():
         try:
-            logits[name] = remembered_arrays(run.path, "policy-stress", parameters, _not_stored)["logits"]
+            logits[name] = remembered_arrays(run.path, "policy-stress", parameters, _not_stored, device=device)["logits"]
         except _NotStored:
             pass
     order = stratified_order(data.test_labels.numpy(), seed)
@@ -69,7 +69,8 @@ def policy_stress(runs: dict[str, list[Run]], data: FashionMNIST, n_images: int,
                                 {name: n_images for name in missing}, list(CORRUPTIONS), severities, seed)
         for name, run in missing.items():
             logits[name] = remembered_arrays(run.path, "policy-stress", parameters,
-                                             lambda stressed=fresh.logits[name]: {"logits": stressed})["logits"]
+                                             lambda stressed=fresh.logits[name]: {"logits": stressed},
+                                             device=device)["logits"]
     conditions = [("clean", 0)] + [(c, s) for c in CORRUPTIONS for s in severities]
     return StressResult(conditions, data.test_labels.numpy()[order][:n_images], {name: logits[name] for name in named})
 

@@ -106,4 +106,10 @@ AUROC_TIE = Threshold(
     0.01, "AUROC", "two error detectors whose AUROCs differ by less than this tie",
     "about the standard error of an AUROC measured on the few hundred errors among 10,000 test images")
 
+# The write-up's text against its notebooks' printed output (the claims page's second witness).
+PRINTED_AGREES = Threshold(
+    0.5, "units of the last printed digit", "the text and a notebook's printed output state the same number when they "
+    "differ by at most this", "the printed line is rounded to its last digit: a larger difference is another number, "
+    "not a rounding of the same one")
+
 THRESHOLDS = {name: value for name, value in dict(globals()).items() if isinstance(value, Threshold)}

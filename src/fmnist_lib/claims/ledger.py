@@ -34,6 +34,7 @@ from . import writeup_baselines as wb
 from . import writeup_failures as wf
 from .policy_evidence import policy_claims
 from .verdicts import Claim
+from .witnesses import attach as attach_witnesses
 from .writeup_gradcam import gradcam_claim
 
 CUSTOM = "custom_cnn"
@@ -73,12 +74,12 @@ def _at_protocol(runs: list[Run]) -> bool:
 
 def protocol_runs(runs: dict, augment: bool) -> list[Run]:
     """The custom CNN at the write-up's 15 epochs on 50,000 images, with or without flip + rotation, one run per seed:
-    the most seeds any of the build's run sets holds there (the study's arm, the seed runs, the policy runs), else
+    the most seeds any of the build's run sets holds there (the study's arm, the policy runs, the headline seed runs
+    and their augmented twins), else
     the single headline (or augmented) run."""
     candidates = [list(runs["study"].get((augment, PROTOCOL.epochs), [])),
-                  list(runs.get("policies", {}).get("flip_rotate" if augment else "none", []))]
-    if not augment:
-        candidates.append(list(runs["seeds"].get(CUSTOM, [])))
+                  list(runs.get("policies", {}).get("flip_rotate" if augment else "none", [])),
+                  list(runs.get("augmented_seeds", []) if augment else runs["seeds"].get(CUSTOM, []))]
     candidates = [found for found in candidates if _at_protocol(found)]
     single = [runs["augmented"] if augment else runs["headline"][CUSTOM]]
     return max(candidates, key=len) if candidates else single
@@ -226,4 +227,5 @@ def writeup_ledger(runs: dict, data: FashionMNIST, inputs: LedgerInputs = Ledger
     claims = [*baseline_claims(runs, inputs), *failure_claims(runs, inputs), *gradcam_claims(runs, data, inputs),
               *augmentation_claims(runs, inputs), *policy_claims(runs.get("policies", {}), data, inputs)]
     groups = [c for c in claims if c.key == "writeup.confusion_groups"]
-    return [c for c in claims if c.key != "writeup.confusion_groups"] + groups  # §9 last
+    ordered = [c for c in claims if c.key != "writeup.confusion_groups"] + groups  # §9 last
+    return attach_witnesses(ordered)  # the second witness: what the write-up's notebooks printed

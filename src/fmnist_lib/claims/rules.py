@@ -88,7 +88,10 @@ def compare_number(theirs: float, ours: Sequence[float], *, n_images: int, what:
     where = (f"equal to the write-up's {theirs:.{digits}f}{unit}" if difference == 0 else
              f"{amount(difference, unit, digits)} {side} the write-up's {theirs:.{digits}f}{unit}")
     band = f"± {amount(margin, unit, digits)}"
-    numbers = {"mean": mean, "sd": spread, "runs": n, "difference": difference, "margin": margin}
+    numbers = {"mean": mean, "sd": spread, "runs": n, "difference": difference, "margin": margin,
+               # how the number was judged, to judge another number alike (`claims.witnesses`, `claims.forensics`)
+               "values": tuple(ours), "n_images": n_images, "single_run_error": single_run_error, "unit": unit,
+               "digits": digits}
     if n >= ENOUGH_SEEDS:
         test = equivalence_test(ours, theirs, margin)
         verdict = REPRODUCED if test["equivalent"] else CONTRADICTED if test["differs"] else INCONCLUSIVE
@@ -97,7 +100,7 @@ def compare_number(theirs: float, ours: Sequence[float], *, n_images: int, what:
                  INCONCLUSIVE: f"cannot show it within the margin of {band} (p = {test['p']:.2g}): equivalence "
                                "is not shown"}[verdict]
         sentence = f"Ours: {value} {seeds_phrase(n)}, {where}; an equivalence test over the seeds (TOST) {shown}."
-        return verdict, sentence, {**numbers, "p": test["p"]}
+        return verdict, sentence, {**numbers, "p": test["p"], "tolerance": margin}
     error = single_run_error if single_run_error is not None else binomial_se(mean, n_images)
     outside = margin + FEW_SEEDS_OUTSIDE.value * error
     verdict = CONSISTENT if abs(difference) <= margin else CONTRADICTED if abs(difference) > outside else INCONCLUSIVE

@@ -61,6 +61,11 @@ class Claim:
     source: str = ""  # where the claim comes from, e.g. "write-up §3" or "this report"
     numbers: dict = field(default_factory=dict)  # the values behind the sentence, for glue and tests
     measurement: str = ""  # claims re-stating one measurement share this (totals count it once); "" = its key
+    # The second witness (`claims.witnesses`): what the write-up's own notebooks printed, where, and a sentence when
+    # it differs from the text (with ours judged against it); "" where the notebooks printed nothing on the claim.
+    printed: str = ""
+    printed_source: str = ""
+    printed_note: str = ""
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
@@ -85,12 +90,12 @@ def verdict_cell(claim: Claim) -> str:
 
 def claims_table(claims) -> pd.DataFrame:
     """One row per claim, in the order given: what a claims page or a closing note lists."""
-    rows = [{"claim": claim.statement, "source": claim.source, "write-up": claim.theirs, "ours": claim.ours,
-             "verdict": claim.verdict, "seeds": claim.evidence.seeds, "verdict cell": verdict_cell(claim),
-             "evidence": claim.evidence.text(), "page": claim.evidence.page, "key": claim.key,
-             "measurement": claim.measurement or claim.key} for claim in claims]
-    return pd.DataFrame(rows, columns=["claim", "source", "write-up", "ours", "verdict", "seeds", "verdict cell",
-                                       "evidence", "page", "key", "measurement"])
+    rows = [{"claim": claim.statement, "source": claim.source, "write-up": claim.theirs, "printed": claim.printed,
+             "ours": claim.ours, "verdict": claim.verdict, "seeds": claim.evidence.seeds,
+             "verdict cell": verdict_cell(claim), "evidence": claim.evidence.text(), "page": claim.evidence.page,
+             "key": claim.key, "measurement": claim.measurement or claim.key} for claim in claims]
+    return pd.DataFrame(rows, columns=["claim", "source", "write-up", "printed", "ours", "verdict", "seeds",
+                                       "verdict cell", "evidence", "page", "key", "measurement"])
 
 
 def verdict_counts(claims) -> dict[str, int]:

@@ -103,7 +103,8 @@ PROFILES = {
     ),
     "cpu": Profile(
         name="cpu",
-        note=(f"the custom CNN at the write-up's protocol ({PROTOCOL_BUDGET}); VGG-16, VGG-19 and "
+        note=(f"the custom CNN at the write-up's protocol ({PROTOCOL_BUDGET}), 3 seeds with and 3 without "
+              "augmentation; VGG-16, VGG-19 and "
               "ResNet-18 for 2 epochs on 10,000 images, each checked after every epoch on 2,000 of the "
               f"{VAL_IMAGES:,} validation images, so their numbers show where short training gets them, not converged accuracy; "
               "on a CPU with bfloat16 instructions every model trains with bfloat16 "
@@ -122,13 +123,14 @@ PROFILES = {
         study_val_subset=1_000,
         policies=("none", "flip_rotate"),  # the others only when asked (-p policies=[...]), one seed each
         policy_seeds=1,
-        study_note=("the augmentation study is shortened to a third of the write-up's epochs, 5 and 10 instead of "
-                    f"{EPOCHS} and {WRITEUP_STUDY_EPOCHS[1]}, on 5,000 of the {IMAGES:,} training images, 3 seeds per "
-                    f"arm, each run checked after every epoch on 1,000 of the {VAL_IMAGES:,} validation images (this "
-                    "page reads only test numbers); the custom CNN's seed spread is measured on the study's 5-epoch "
-                    f"baseline arm, since its headline run ({PROTOCOL_BUDGET}) is trained once; the other models "
-                    "have one run each; the training-set label audit (k-fold cross-validation, k more trainings) "
-                    "is skipped"),
+        study_note=("the custom CNN is trained at the write-up's protocol with and without augmentation, 3 seeds "
+                    "per arm, and every seed spread, persistence count and label check reads those runs; the "
+                    "augmentation study's two budgets are shortened to a third of the write-up's epochs, 5 and 10 "
+                    f"instead of {EPOCHS} and {WRITEUP_STUDY_EPOCHS[1]}, on 5,000 of the {IMAGES:,} training images, "
+                    f"3 seeds per arm, each run checked after every epoch on 1,000 of the {VAL_IMAGES:,} validation "
+                    "images (this page reads only test numbers): it asks only whether more epochs change what "
+                    "augmentation costs; the other models have one run each; the training-set label audit (k-fold "
+                    "cross-validation, k more trainings) is skipped"),
     ),
     "smoke": Profile(
         name="smoke",
@@ -229,12 +231,15 @@ def compared_policies(profile: str, policies=None) -> tuple[str, ...]:
 
 def policy_configs(profile: str, model: str, policies=None, *, epochs: int | None = None, seed: int | None = None,
                    device: str | None = None) -> dict[str, list[TrainConfig]]:
-    """{policy: one config per seed}: every compared policy at the augmentation page's budget (its baseline run's),
-    with the profile's first `policy_seeds` seeds. The first seed's none and flip_rotate runs are the page's
-    baseline and augmented runs; under `full` their seed runs are the augmentation study's 15-epoch arms."""
+    """{policy: one config per seed}: every compared policy at the augmentation page's budget (its baseline run's).
+    none and flip_rotate take every seed of the profile (at the headline budget they are the headline and
+    augmented seed runs, trained anyway); the other policies the first `policy_seeds`. The first seed's none and
+    flip_rotate runs are the page's baseline and augmented runs."""
     baseline = augmentation_configs(profile, model, epochs=epochs, seed=seed, device=device)[0]
-    seeds = profile_seeds(profile, seed)[: get_profile(profile).policy_seeds]
-    return {name: seed_configs(augmented(baseline, name), seeds) for name in compared_policies(profile, policies)}
+    seeds = profile_seeds(profile, seed)
+    extra = seeds[: get_profile(profile).policy_seeds]
+    return {name: seed_configs(augmented(baseline, name), seeds if name in ("none", "flip_rotate") else extra)
+            for name in compared_policies(profile, policies)}
 
 
 # ---- the statistics page: seeds, the augmentation study, the label audit -------------------------
@@ -270,20 +275,26 @@ def study_configs(profile: str, model: str = STUDY_MODEL, *, seed: int | None = 
 
 def headline_seed_configs(profile: str, model: str, *, seed: int | None = None,
                           device: str | None = None) -> list[TrainConfig]:
-    """The runs behind `model`'s headline numbers as mean +- sd, one per seed of the profile.
+    """The runs behind `model`'s headline numbers as mean +- sd: its headline config once per seed of the
+    profile (the first seed's run is the headline run itself).
 
-    The study's model takes the study's baseline arm at the shorter budget: in the full profile
-    that is its headline budget (the same runs, trained once); in the others a shortened one.
-    Another model of `seed_models` trains its headline config once per seed. A model outside
+    Seed spreads, persistence, the "always wrong" images and the label audit read these, so they describe
+    models trained as the headline model is, never a shorter stand-in. In the full profile the custom CNN's
+    are also the augmentation study's 15-epoch baseline arm (the same configs, trained once). A model outside
     `seed_models` has no seed runs in this profile: ConfigError.
     """
     chosen = get_profile(profile)
     if model not in chosen.seed_models:
         raise ConfigError(f"Profile {profile!r} trains {model!r} with one seed only; models with seed runs: "
                           f"{', '.join(chosen.seed_models)}.")
-    if model == STUDY_MODEL:
-        return study_configs(profile, model, seed=seed, device=device)[(False, chosen.study_epochs[0])]
     return seed_configs(chosen.config(model, device=device), profile_seeds(profile, seed))
+
+
+def augmented_seed_configs(profile: str, model: str = STUDY_MODEL, *, seed: int | None = None,
+                           device: str | None = None) -> list[TrainConfig]:
+    """The headline seed runs again with the write-up's flip + rotation: the augmented arm at the headline
+    budget, seed i paired with the baseline's seed i (in the full profile, the study's 15-epoch augmented arm)."""
+    return [augmented(config) for config in headline_seed_configs(profile, model, seed=seed, device=device)]
 
 
 def seeds_at_headline_budget(profile: str, model: str, *, device: str | None = None) -> bool:

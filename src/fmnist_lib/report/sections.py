@@ -19,8 +19,8 @@ from ..training.config import TrainConfig
 from ..training.models import MODEL_NAMES
 from .execute import project_root
 from .parameters import PARAMETER_CHECKS, Rule, models_include, notebook_defaults
-from .profiles import (STUDY_MODEL, audit_configs, augmentation_configs, baseline_configs, get_profile,
-                       headline_seed_configs, matched_configs, persistence_configs, policy_configs,
+from .profiles import (STUDY_MODEL, audit_configs, augmentation_configs, augmented_seed_configs, baseline_configs,
+                       get_profile, headline_seed_configs, matched_configs, persistence_configs, policy_configs,
                        seeds_at_headline_budget, study_configs)
 
 
@@ -82,13 +82,15 @@ def _baselines_page(p: dict) -> dict:
 
 def _claims(p: dict) -> dict:
     """What the write-up's claims are checked on: every model's headline run, the seed runs at the headline
-    budget, the custom CNN trained with augmentation, the augmentation study, and the custom CNN under each
-    compared augmentation policy (the augmentation page's policy runs)."""
+    budget, the custom CNN trained with augmentation (one run per seed, paired with its seed runs), the
+    augmentation study, and the custom CNN under each compared augmentation policy (the augmentation page's
+    policy runs)."""
     profile, seed, device = p["profile"], p.get("seed"), p.get("device")
     seeds = {model: headline_seed_configs(profile, model, seed=seed, device=device)
              for model in get_profile(profile).seed_models if seeds_at_headline_budget(profile, model, device=device)}
     return {"headline": baseline_configs(profile, list(MODEL_NAMES), seed=seed, device=device), "seeds": seeds,
             "augmented": augmentation_configs(profile, STUDY_MODEL, seed=seed, device=device)[1],
+            "augmented_seeds": augmented_seed_configs(profile, STUDY_MODEL, seed=seed, device=device),
             "study": study_configs(profile, seed=seed, device=device),
             "policies": policy_configs(profile, STUDY_MODEL, p.get("policies"), seed=seed, device=device)}
 

@@ -36,6 +36,11 @@ from .evaluate import loss_and_accuracy
 from .forward import predict_logits
 from .models import Classifier, build_model
 
+# Training images scored after every epoch the way the test set is scored: eval mode (dropout off, batch-norm
+# running statistics), no augmentation, the epoch's final weights. The running accuracy averages over an epoch
+# whose weights move, on augmented images with dropout on; a train-validation gap read from it measures the
+# measurement as much as the model. The first N images of the training split, the same N every epoch.
+CLEAN_TRAIN_IMAGES = 10_000
 PROGRESS_EVERY = 25  # steps between progress-bar refreshes (each one waits for the device)
 
 
@@ -256,6 +261,9 @@ def train(config: TrainConfig, data: FashionMNIST, *, progress: bool = True,
             val_images, val_labels = split.val_images[:config.val_subset], split.val_labels[:config.val_subset]
             val_loss, val_acc = loss_and_accuracy(predict_logits(model, val_images, precision=config.precision),
                                                   val_labels)
+            clean_loss, clean_acc = loss_and_accuracy(
+                predict_logits(model, split.train_images[:CLEAN_TRAIN_IMAGES], precision=config.precision),
+                split.train_labels[:CLEAN_TRAIN_IMAGES])
             if not math.isfinite(val_loss):  # the last step's update ruined the weights
                 saver.discard()
                 raise TrainingDiverged(_diverged(config, epoch, steps, f"the weights after it give a validation "
@@ -264,6 +272,7 @@ def train(config: TrainConfig, data: FashionMNIST, *, progress: bool = True,
                             val_loss=f"{val_loss:.4f}", val_acc=f"{val_acc:.4f}")
         scheduler.step()
         history.append({"epoch": epoch, "lr": lr, "train_loss": train_loss, "train_acc": train_acc,
+                        "clean_train_loss": clean_loss, "clean_train_acc": clean_acc,
                         "val_loss": val_loss, "val_acc": val_acc, "seconds": time.perf_counter() - started})
         if plain_line:
             print(epoch_line(config, history[-1]), file=sys.stderr, flush=True)

@@ -11,10 +11,12 @@ import pandas as pd
 
 from ...analysis import explain
 from ...analysis.thresholds import FEW_SEEDS_OUTSIDE, MIN_SEEDS, THRESHOLDS
+from ...claims import forensics_runs
 from ...claims.ledger import CUSTOM, LedgerInputs, model_runs
 from ...claims.verdicts import VERDICTS, Claim, claims_table, measurement_counts, verdict_cell
 from ...claims.writeup_failures import CASES, TOP, case_instance, case_key
 from ...data.fashion_mnist import FashionMNIST
+from ...data.writeup_printed import COMMIT, HISTORIES, REPOSITORY, printed_for
 from ...runs.cache import Run
 from ...training.config import PROTOCOL_BUDGET
 from ..plots.explain import cam_grid
@@ -75,10 +77,13 @@ def _link(section: str) -> str:
 def claims_frame(claims: list[Claim]) -> pd.DataFrame:
     """The claims as the page's table shows them: numbered, with the evidence page as a link (HTML cells)."""
     table = claims_table(claims)
+    differs = pd.Series([bool(claim.printed_note) for claim in claims])
+    printed = [html.escape(value) + (" <em>(differs from the text)</em>" if differ else "")
+               for value, differ in zip(table["printed"], differs)]
     return pd.DataFrame({"#": range(1, len(table) + 1), "where": table["source"].str.replace("write-up ", ""),
                          "claim": table["claim"].map(html.escape), "write-up": table["write-up"].map(html.escape),
-                         "ours": table["ours"].map(html.escape), "verdict": table["verdict cell"],
-                         "evidence": table["page"].map(_link)})
+                         "their notebooks printed": printed, "ours": table["ours"].map(html.escape),
+                         "verdict": table["verdict cell"], "evidence": table["page"].map(_link)})
 
 
 def claims_html(claims: list[Claim]) -> str:
@@ -90,8 +95,51 @@ def details_markdown(claims: list[Claim]) -> str:
     """Each claim with its verdict, the sentence that decides it and what it rests on, numbered as in the table."""
     lines = []
     for number, claim in enumerate(claims, start=1):
+        note = f" {claim.printed_note}" if claim.printed_note else ""
         lines.append(f"{number}. **{claim.statement[0].upper() + claim.statement[1:]}** ({claim.source}): "
-                     f"*{verdict_cell(claim)}*. {claim.sentence} Evidence: {claim.evidence.text()}.")
+                     f"*{verdict_cell(claim)}*. {claim.sentence} Evidence: {claim.evidence.text()}.{note}")
+    return "\n".join(lines)
+
+
+def printed_sources(claims: list[Claim]) -> pd.DataFrame:
+    """Where each printed number of the table comes from: the row, the notebook and cell, the line it printed (and
+    the other cells that printed the same line); a curve claim's row names the printed history it was measured on."""
+    rows = []
+    for number, claim in enumerate(claims, start=1):
+        for printed in printed_for(claim.key):
+            rows.append({"#": number, "notebook and cell": printed.where, "printed": printed.line,
+                         "output": "figure text" if printed.output == "figure" else "printed text",
+                         "also printed in": "; ".join(printed.also)})
+        if claim.printed and not printed_for(claim.key):
+            rows.append({"#": number, "notebook and cell": claim.printed_source.removeprefix("history printed in "),
+                         "printed": "the per-epoch lines 'Train Loss: …, Train Acc: …%' and 'Val Loss: …, Val Acc: …%'",
+                         "output": "printed text", "also printed in": ""})
+    return pd.DataFrame(rows, columns=["#", "notebook and cell", "printed", "output", "also printed in"])
+
+
+def printed_values() -> dict:
+    """What the page's prose says about the second witness (the repository, the commit its outputs were read at) and
+    the forensics (the text's longer epoch count)."""
+    return {"printed_repository": REPOSITORY, "printed_commit": COMMIT[:12], "printed_histories": len(HISTORIES),
+            "long_epochs": forensics_runs.LONG_EPOCHS}
+
+
+def printed_html(claims: list[Claim]) -> str:
+    """The sources table as HTML."""
+    return printed_sources(claims).to_html(index=False, classes="claims-table", border=0)
+
+
+def forensics_markdown(claims: list[Claim], runs: dict) -> str:
+    """One line per row that needs explaining (contradicted, or text and printed output differ), with each candidate
+    explanation's verdict and what the runs show beneath it."""
+    found = forensics_runs.explain(claims, runs)
+    if not found:
+        return "No row is contradicted, and text and printed output agree on every row: there is nothing to explain."
+    lines = []
+    for row in found:
+        lines.append(f"- **#{row.number}, {row.claim.statement}** (*{row.claim.verdict}*): {row.line}")
+        lines += [f"  - {e.candidate} (*{e.verdict}*): predicts that {e.predicts}; {e.shows}."
+                  for e in row.explanations]
     return "\n".join(lines)
 
 
