@@ -28,7 +28,8 @@ UNCERTAIN_ERROR = Threshold(
     1.0, "nats", "an error is uncertain when the entropy of its softmax is at least this",
     "more than a toss-up between two classes (ln 2 = 0.69 nats): the mass is spread over about three (e = 2.7)")
 TOP_ERRORS = Threshold(
-    10, "errors", "a write-up case is reproduced when ours ranks among this many most extreme errors of its kind",
+    10, "errors", "a write-up case is supported when, in every seed at the protocol, ours ranks among this many most extreme "
+    "errors of its kind",
     "the write-up showed a handful of extremes; ten leaves room for seed-to-seed reordering among them")
 
 # Training curves (the baselines page and the write-up's §3-4 claims).
@@ -94,7 +95,7 @@ ALPHA = Threshold(
     0.05, "p", "a one-sided test supports a pattern or a direction when its p-value is below this",
     "the conventional level, fixed before any result was seen")
 INTERVAL = Threshold(
-    0.95, "probability", "the coverage of every interval a verdict reads (prediction, t and bootstrap intervals)",
+    0.95, "probability", "the coverage of every interval a verdict reads (t-intervals over seeds, bootstrap intervals)",
     "the conventional level, matching ALPHA for two-sided statements")
 MIN_ERRORS = Threshold(
     10, "errors", "a Grad-CAM pattern is tested only when at least this many errors qualify",
