@@ -1,49 +1,76 @@
 """The claims stage's rules, branch by branch, including the branches where the evidence is too thin."""
 
-import math
-
 import pytest
 
 from fmnist_lib.claims import rules
-from fmnist_lib.claims.verdicts import (CONTRADICTED, INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTABLE, REPRODUCED,
-                                        SUPPORTED, Claim, Evidence, claims_table, verdict_counts)
+from fmnist_lib.claims.verdicts import (CONSISTENT, CONTRADICTED, INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTABLE,
+                                        REPRODUCED, SUPPORTED, Claim, Evidence, claims_table, measurement_counts,
+                                        measurement_verdicts, verdict_cell, verdict_counts)
 
 
 def test_binomial_se_of_93_percent_on_10000_images():
     assert rules.binomial_se(93.0, 10_000) == pytest.approx(0.2551, abs=1e-4)
 
 
-def test_prediction_half_width_known_value():
-    # n = 5, sd = 0.1: t(0.975, 4) = 2.7764, times sqrt(1.2)
-    assert rules.prediction_half_width([1.0, 1.1, 1.2, 1.3, 1.4]) == pytest.approx(
-        2.7764 * math.sqrt(0.025) * math.sqrt(1.2), rel=1e-3)
-    with pytest.raises(ValueError):
-        rules.prediction_half_width([1.0])
-
-
-def test_number_inside_the_prediction_interval_is_reproduced():
+def test_equivalence_shown_over_seeds_is_reproduced():
     verdict, sentence, numbers = rules.compare_number(92.97, [93.2, 93.3, 93.1, 93.4, 93.0], n_images=10_000,
                                                       what="test accuracy")
-    assert verdict == REPRODUCED and "over 5 seeds" in sentence and "prediction interval" in sentence
-    assert numbers["difference"] == pytest.approx(0.23)
+    assert verdict == REPRODUCED and "over 5 seeds" in sentence and "TOST" in sentence and "within the margin" in sentence
+    assert numbers["difference"] == pytest.approx(0.23) and numbers["p"] < 0.05 and numbers["margin"] == 0.5
 
 
-def test_number_outside_the_prediction_interval_is_contradicted():
-    verdict, sentence, _ = rules.compare_number(90.38, [93.2, 93.3, 93.1, 93.4, 93.0], n_images=10_000,
-                                                what="test accuracy")
-    assert verdict == CONTRADICTED and "outside" in sentence and "above the write-up's 90.38 %" in sentence
+def test_equivalence_not_shown_is_inconclusive_and_a_number_shown_beyond_the_margin_is_contradicted():
+    spread, _, numbers = rules.compare_number(93.0, [92.5, 93.9, 92.6], n_images=10_000, what="test accuracy")
+    assert spread == INCONCLUSIVE and numbers["p"] > 0.05  # the mean is close, the seeds too spread to show it
+    far, sentence, _ = rules.compare_number(90.38, [93.2, 93.3, 93.1, 93.4, 93.0], n_images=10_000,
+                                            what="test accuracy")
+    assert far == CONTRADICTED and "beyond the margin" in sentence and "above the write-up's 90.38 %" in sentence
 
 
-def test_one_run_says_at_this_seed_and_uses_the_sampling_error():
+def test_fewer_than_three_seeds_is_never_reproduced():
     verdict, sentence, numbers = rules.compare_number(92.97, [93.38], n_images=10_000, what="test accuracy")
-    assert verdict == REPRODUCED and "at this seed" in sentence
-    assert numbers["tolerance"] == pytest.approx(2 * rules.binomial_se(93.38, 10_000))
-    assert rules.compare_number(92.0, [93.38], n_images=10_000, what="x")[0] == CONTRADICTED
+    assert verdict == CONSISTENT and "at this seed" in sentence and "not a reproduction" in sentence
+    assert numbers["tolerance"] == pytest.approx(0.5 + 2 * rules.binomial_se(93.38, 10_000))
+    assert rules.compare_number(92.97, [93.38, 93.1], n_images=10_000, what="x")[0] == CONSISTENT
+    assert rules.compare_number(92.0, [93.38], n_images=10_000, what="x")[0] == CONTRADICTED  # 1.38 > 0.5 + 0.50
+    assert rules.compare_number(92.6, [93.38], n_images=10_000, what="x")[0] == INCONCLUSIVE  # between the two
 
 
 def test_no_run_is_not_testable():
     verdict, sentence, numbers = rules.compare_number(92.03, [], n_images=10_000, what="VGG-16's accuracy")
     assert verdict == NOT_TESTABLE and "VGG-16's accuracy" in sentence and numbers == {}
+
+
+def test_a_loss_is_compared_in_its_own_units_and_margin():
+    verdict, sentence, _ = rules.compare_number(0.2390, [0.245, 0.240, 0.250], n_images=10_000, what="the test loss",
+                                                unit=" nats", digits=4, margin=0.02)
+    assert verdict == REPRODUCED and "0.2450 nats" in sentence and "points" not in sentence
+
+
+@pytest.mark.parametrize("verdict, seeds, expected", [
+    (REPRODUCED, 1, CONSISTENT), (SUPPORTED, 2, CONSISTENT), (SUPPORTED, 3, SUPPORTED), (REPRODUCED, 5, REPRODUCED),
+    (CONTRADICTED, 1, CONTRADICTED), (NOT_SUPPORTED, 1, NOT_SUPPORTED), (INCONCLUSIVE, 1, INCONCLUSIVE),
+])
+def test_at_seeds_never_lets_one_seed_read_reproduced_or_supported(verdict, seeds, expected):
+    assert rules.at_seeds(verdict, seeds) == expected
+
+
+@pytest.mark.parametrize("claimed, direction, expected", [
+    (+1, "higher", SUPPORTED), (+1, "lower", CONTRADICTED), (-1, "lower", SUPPORTED), (-1, "higher", CONTRADICTED),
+    (+1, "no clear difference", INCONCLUSIVE), (-1, "too few seeds", INCONCLUSIVE),
+])
+def test_seed_verdict_contradicts_a_direction_shown_the_other_way(claimed, direction, expected):
+    assert rules.seed_verdict(claimed, direction) == expected
+
+
+def test_seed_comparison_words_say_the_test_or_why_there_is_none():
+    row = {"seeds": 3, "mean": -0.4, "low": -0.7, "high": -0.1, "p": 0.02, "p (Holm)": 0.04, "direction": "lower"}
+    words = rules.seed_comparison_words(row, "augmented", "baseline")
+    assert words.startswith("augmented is 0.40 points below baseline over 3 seeds") and "Holm-adjusted 0.04" in words
+    unclear = rules.seed_comparison_words({**row, "direction": "no clear difference"}, "augmented", "baseline")
+    assert "do not differ clearly" in unclear
+    one = rules.seed_comparison_words({"seeds": 1, "mean": 0.3, "direction": "too few seeds"}, "a", "b")
+    assert "at this seed" in one and "needs 3 seeds per arm" in one
 
 
 @pytest.mark.parametrize("low, high, claimed, expected", [
@@ -91,7 +118,7 @@ def test_robustness_verdict_branches():
     worse = rules.spread_summary({f"c{i}": 110.0 + i for i in range(10)})
     assert worse["carried_by"] == [] and rules.robustness_verdict(worse, 108, 120) == SUPPORTED
     better = rules.spread_summary({f"c{i}": 90.0 - i for i in range(10)})
-    assert rules.robustness_verdict(better, 80, 95) == NOT_SUPPORTED
+    assert rules.robustness_verdict(better, 80, 95) == CONTRADICTED  # more robust: the claim the other way round
     assert rules.robustness_verdict(worse, 95, 120) == INCONCLUSIVE  # the interval reaches the reference
     assert rules.sign_test(worse) == pytest.approx((1 / 1024, 1.0))
 
@@ -107,15 +134,38 @@ def test_a_worse_mean_with_wins_on_half_the_corruptions_is_not_less_robust_acros
 
 
 def test_claims_refuse_an_unknown_verdict_and_table_lists_them_in_order():
-    evidence = Evidence(runs="custom CNN, 1 seed", method="binomial")
+    evidence = Evidence(runs="custom CNN, 3 seeds", method="TOST", seeds=3)
     with pytest.raises(ValueError):
         Claim("k", "s", "probably", "sentence", evidence)
     claims = [Claim("a", "A", REPRODUCED, "x", evidence, ours="93.38 %", theirs="92.97 %"),
-              Claim("b", "B", NOT_TESTABLE, "y", evidence)]
+              Claim("b", "B", NOT_TESTABLE, "y", Evidence(runs="none", method="none"))]
     table = claims_table(claims)
     assert list(table["key"]) == ["a", "b"] and table.loc[0, "write-up"] == "92.97 %"
+    assert list(table["verdict cell"]) == ["reproduced, 3 seeds", "not testable with this build"]
     counts = verdict_counts(claims)
     assert counts[REPRODUCED] == 1 and counts[NOT_TESTABLE] == 1 and counts[SUPPORTED] == 0
+
+
+@pytest.mark.parametrize("verdict", [REPRODUCED, SUPPORTED])
+def test_a_claim_cannot_be_reproduced_or_supported_on_fewer_than_three_seeds(verdict):
+    with pytest.raises(ValueError, match="needs at least 3"):
+        Claim("k", "s", verdict, "x", Evidence(runs="one run", method="m", seeds=1))
+    with pytest.raises(ValueError):
+        Claim("k", "s", verdict, "x", Evidence(runs="unknown", method="m"))  # seeds not said: refused too
+    one = Claim("k", "s", CONSISTENT, "x", Evidence(runs="one run", method="m", seeds=1))
+    assert verdict_cell(one) == "consistent, 1 seed"
+
+
+def test_totals_count_one_measurement_once():
+    three = Evidence(runs="r", method="m", seeds=3)
+    claims = [Claim("acc3", "a", REPRODUCED, "", three, measurement="run"),
+              Claim("acc4", "b", REPRODUCED, "", three, measurement="run"),
+              Claim("errors", "c", REPRODUCED, "", three, measurement="run"),
+              Claim("loss", "d", CONTRADICTED, "", three)]
+    counts = measurement_counts(claims)
+    assert counts[REPRODUCED] == 1 and counts[CONTRADICTED] == 1 and sum(counts.values()) == 2
+    split = claims[:2] + [Claim("errors", "c", CONTRADICTED, "", three, measurement="run")]
+    assert measurement_verdicts(split) == {"run": INCONCLUSIVE}  # the write-up's numbers disagree with each other
 
 
 def test_signed_never_writes_a_negative_zero():

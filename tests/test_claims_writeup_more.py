@@ -3,15 +3,19 @@
 import numpy as np
 import pandas as pd
 
+from fmnist_lib.analysis import stats
 from fmnist_lib.claims import writeup_augmentation as wa
 from fmnist_lib.claims.evidence import RunSet
 from fmnist_lib.claims.writeup_gradcam import gradcam_claim
-from fmnist_lib.claims.verdicts import INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTABLE, REPRODUCED, SUPPORTED
+from fmnist_lib.claims.verdicts import (CONSISTENT, CONTRADICTED, INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTABLE,
+                                        REPRODUCED, SUPPORTED)
 
 
 def runs(augment=False, epochs=15, images=50_000, accuracies=(93.0,), histories=()):
-    return RunSet(label="Custom CNN", epochs=epochs, train_images=images, augment=augment, seeds=(56,),
-                  accuracies=accuracies, histories=tuple(histories))
+    n = max(len(accuracies), len(histories))
+    return RunSet(label="Custom CNN", epochs=epochs, train_images=images, augment=augment,
+                  seeds=tuple(range(56, 56 + n)), accuracies=tuple(accuracies) * (n // len(accuracies)),
+                  histories=tuple(histories))
 
 
 def curve(train, val):
@@ -23,7 +27,8 @@ SILHOUETTE = {"n_errors": 120, "supported": True, "p_value": 0.001, "median_exce
 
 
 def test_gradcam_branches():
-    assert gradcam_claim("silhouette", SILHOUETTE, runs(), True).verdict == SUPPORTED
+    assert gradcam_claim("silhouette", SILHOUETTE, runs(), True).verdict == CONSISTENT  # one run: never 'supported'
+    assert gradcam_claim("silhouette", SILHOUETTE, runs(accuracies=(93.0,) * 3), True).verdict == SUPPORTED
     assert gradcam_claim("silhouette", {**SILHOUETTE, "supported": False, "p_value": 0.9,
                                         "median_excess_errors": -0.02}, runs(), True).verdict == NOT_SUPPORTED
     untrusted = gradcam_claim("silhouette", SILHOUETTE, runs(), False)
@@ -38,52 +43,69 @@ def test_gradcam_branches():
 def test_augmented_accuracy_needs_the_30_epoch_run():
     assert wa.augmented_accuracy_claim(runs(augment=True)).verdict == NOT_TESTABLE
     assert wa.augmented_accuracy_claim(runs(augment=True, epochs=30, accuracies=(93.3, 93.1, 93.4))).verdict == REPRODUCED
+    assert wa.augmented_accuracy_claim(runs(augment=True, epochs=30, accuracies=(93.3,))).verdict == CONSISTENT
 
 
-def test_gain_is_judged_like_for_like_and_not_at_a_shortened_budget():
-    lower = [wa.ArmComparison("5 epochs on 5,000 images", -2.6, -3.5, -1.7, 3),
-             wa.ArmComparison("10 epochs on 5,000 images", -1.8, -4.1, 0.5, 3)]
-    shortened = wa.augmentation_gain_claim(lower, at_protocol=False)
-    assert shortened.verdict == NOT_TESTABLE and "do not differ clearly" in shortened.sentence
-    assert "2.60 points below baseline" in shortened.sentence
-    both_up = [wa.ArmComparison("15 epochs", 0.3, 0.1, 0.5, 5), wa.ArmComparison("30 epochs", 0.2, 0.05, 0.4, 5)]
-    assert wa.augmentation_gain_claim(both_up, at_protocol=True).verdict == SUPPORTED
-    both_down = [wa.ArmComparison("15 epochs", -0.3, -0.5, -0.1, 5), wa.ArmComparison("30 epochs", -0.2, -0.4, -0.1, 5)]
-    assert wa.augmentation_gain_claim(both_down, at_protocol=True).verdict == NOT_SUPPORTED
-    assert wa.augmentation_gain_claim(lower, at_protocol=True).verdict == INCONCLUSIVE
-    assert wa.augmentation_gain_claim([], at_protocol=True).verdict == NOT_TESTABLE
+def gain(values):
+    return stats.seed_differences({"augmentation": values}).iloc[0].to_dict()
 
 
-def test_confidence_claim_needs_every_seed_to_agree():
+def test_gain_is_judged_on_the_matched_pair_over_seeds():
+    assert wa.augmentation_gain_claim(gain([0.3, 0.25, 0.35, 0.28, 0.32])).verdict == SUPPORTED
+    lower = wa.augmentation_gain_claim(gain([-0.3, -0.25, -0.35, -0.28, -0.32]))
+    assert lower.verdict == CONTRADICTED and "below baseline" in lower.sentence  # the other way round
+    assert wa.augmentation_gain_claim(gain([0.5, -0.6, 0.2])).verdict == INCONCLUSIVE
+    one = wa.augmentation_gain_claim(gain([0.4]))
+    assert one.verdict == INCONCLUSIVE and "needs 3 seeds per arm" in one.sentence and one.evidence.seeds == 1
+    assert wa.augmentation_gain_claim(None).verdict == NOT_TESTABLE
+
+
+def test_confidence_claim_needs_a_control_of_the_baselines_other_seeds():
     rng = np.random.default_rng(0)
-    base = rng.uniform(0.6, 1.0, 200)
-    assert wa.confidence_claim(runs(), runs(augment=True), [(base, base - 0.05)]).verdict == SUPPORTED
-    assert wa.confidence_claim(runs(), runs(augment=True), [(base, np.minimum(base + 0.05, 1))]).verdict == NOT_SUPPORTED
-    noise = base + rng.normal(0, 0.01, 200)
-    assert wa.confidence_claim(runs(), runs(augment=True), [(base, noise)]).verdict == INCONCLUSIVE
+    three = runs(accuracies=(93.0,) * 3)
+    own = [rng.uniform(0.8, 1.0, 200) for _ in range(3)]
+    control = [o - 0.2 for o in own]  # a retrained baseline is much less confident on these images anyway
+    below_control = [(o, c - 0.05 + rng.normal(0, 0.01, 200), c) for o, c in zip(own, control)]
+    claim = wa.confidence_claim(three, three, below_control)
+    assert claim.verdict == SUPPORTED and "control" in claim.sentence
+    like_control = [(o, c + rng.normal(0, 0.01, 200), c) for o, c in zip(own, control)]
+    assert wa.confidence_claim(three, three, like_control).verdict == INCONCLUSIVE  # regression to the mean only
+    above = [(o, c + 0.05 + rng.normal(0, 0.01, 200), c) for o, c in zip(own, control)]
+    assert wa.confidence_claim(three, three, above).verdict == CONTRADICTED
+    no_control = wa.confidence_claim(runs(), runs(augment=True), [(own[0], own[0] - 0.3, None)])
+    assert no_control.verdict == INCONCLUSIVE and "no control" in no_control.sentence
     assert wa.confidence_claim(runs(), None, []).verdict == NOT_TESTABLE
 
 
-def test_persisting_confusions():
+def test_persisting_confusions_seed_by_seed():
     base, aug = np.zeros((10, 10)), np.zeros((10, 10))
     base[7, 9], base[6, 4], aug[7, 9], aug[6, 4] = 40, 60, 30, 35
-    assert wa.persisting_confusions_claim(runs(), runs(augment=True), [(base, aug)]).verdict == SUPPORTED
-    aug[6, 4] = 10
-    claim = wa.persisting_confusions_claim(runs(), runs(augment=True), [(base, aug)])
+    assert wa.persisting_confusions_claim(runs(), runs(augment=True), [(base, aug)]).verdict == CONSISTENT
+    three = runs(accuracies=(93.0,) * 3)
+    assert wa.persisting_confusions_claim(three, three, [(base, aug)] * 3).verdict == SUPPORTED
+    removed = aug.copy()
+    removed[6, 4] = 10
+    claim = wa.persisting_confusions_claim(three, three, [(base, removed)] * 3)
     assert claim.verdict == NOT_SUPPORTED and "Shirt ↔ Coat: 60 errors without augmentation, 10 with" in claim.sentence
+    assert wa.persisting_confusions_claim(three, three, [(base, removed), (base, aug), (base, aug)]).verdict == \
+        INCONCLUSIVE  # removed in one seed only: no evidence it is gone
 
 
-def test_slower_convergence_and_the_gap():
+def test_slower_convergence_and_the_gap_over_seeds():
     base = curve([84, 89, 91, 93, 95], [88, 90, 91, 92, 92.5])
-    slow = curve([80, 86, 89, 92, 93], [87, 89, 91, 92, 94])
-    fast = curve([85, 90, 92, 93, 93], [88, 90, 91, 92, 92.4])
-    assert wa.slower_convergence_claim(runs(histories=[base]), runs(True, histories=[slow])).verdict == SUPPORTED
-    assert wa.slower_convergence_claim(runs(histories=[base]), runs(True, histories=[slow])).ours == "slower in 1 of 1 seed pair"
-    assert wa.slower_convergence_claim(runs(histories=[base]), runs(True, histories=[fast])).verdict == NOT_SUPPORTED
-    reverses = wa.generalisation_claim(runs(histories=[base]), runs(True, histories=[slow]))
-    assert reverses.verdict == INCONCLUSIVE and "it reverses" in reverses.sentence  # +2.50 -> -1.00
-    narrows = wa.generalisation_claim(runs(histories=[base]), runs(True, histories=[fast]))
+    slow = [curve([80 - i, 86, 89, 92, 93], [87, 89, 91, 92, 94]) for i in range(3)]
+    fast = [curve([85 + i, 90, 92, 93, 93], [88, 90, 91, 92, 92.4 - 0.1 * i]) for i in range(3)]
+    bases = runs(histories=[base] * 3)
+    assert wa.slower_convergence_claim(bases, runs(True, histories=slow)).verdict == SUPPORTED
+    assert wa.slower_convergence_claim(bases, runs(True, histories=fast)).verdict == CONTRADICTED
+    one = wa.slower_convergence_claim(runs(histories=[base]), runs(True, histories=slow[:1]))
+    assert one.verdict == INCONCLUSIVE and "running training accuracy" in one.sentence
+    narrows = wa.generalisation_claim(bases, runs(True, histories=fast))
     assert narrows.verdict == SUPPORTED and narrows.numbers["change"] == "narrows"
-    assert wa.generalisation_claim(runs(histories=[fast]), runs(True, histories=[base])).verdict == NOT_SUPPORTED
+    widens = wa.generalisation_claim(runs(histories=fast), runs(True, histories=[base] * 3))
+    assert widens.verdict == CONTRADICTED  # the gap shown to widen: the claim the other way round
+    clean = [h.assign(clean_train_acc=h["val_acc"] + 0.01 + 0.001 * i) for i, h in enumerate(slow)]
+    measured = wa.generalisation_claim(bases, runs(True, histories=clean))
+    assert "measured clean" in measured.sentence and "harder" not in measured.sentence
     assert wa.generalisation_claim(runs(epochs=15, histories=[base]),
-                                   runs(True, epochs=10, histories=[slow])).verdict == NOT_TESTABLE
+                                   runs(True, epochs=10, histories=slow[:1])).verdict == NOT_TESTABLE

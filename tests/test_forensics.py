@@ -115,7 +115,7 @@ class FakeRun:
 
 
 def claim(key, verdict=CONTRADICTED, note=""):
-    return Claim(key, "s", verdict, "x", Evidence("r", "m"), printed_note=note)
+    return Claim(key, "s", verdict, "x", Evidence("r", "m", seeds=3), printed_note=note)
 
 
 def test_rows_are_read_from_the_page_runs():

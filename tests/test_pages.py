@@ -43,8 +43,8 @@ def test_augmentation_comparison_values_are_claims():
     values = augmentation.comparison_values(comparison, runs)
     assert values["difference_verdict"] == "inconclusive"  # one seed per arm: never a verdict on augmentation
     assert "at this seed" in values["difference_text"] and "below the baseline" in values["difference_text"]
-    assert values["gap_verdict"] == "inconclusive" and "reverses" in values["gap_text"]  # +1.50 -> -2.00
-    assert values["convergence_verdict"] == "supported"
+    assert values["gap_verdict"] == "inconclusive" and "harder" in values["gap_text"]  # running accuracy, 1 seed
+    assert values["convergence_verdict"] == "inconclusive" and "needs 3 seeds per arm" in values["convergence_text"]
 
 
 def test_explainability_claim_values():
@@ -178,16 +178,19 @@ def test_claims_summary_counts_verdicts_and_fills_the_glance_rows():
     from fmnist_lib.claims.verdicts import VERDICTS, Claim, Evidence
     from fmnist_lib.report.pages import claims as claims_page
 
-    evidence = Evidence(runs="the custom CNN, 15 epochs on 50,000 images, seed 56", method="twice the sampling error")
+    evidence = Evidence(runs="the custom CNN, 15 epochs on 50,000 images, seeds 56-58", method="TOST", seeds=3)
     verdicts = {key: VERDICTS[-1] for key in claims_page.GLANCE}
-    verdicts["writeup.errors"] = "reproduced"
+    verdicts["writeup.errors"] = verdicts["writeup.accuracy.custom_cnn"] = "reproduced"
+    one_run = {"writeup.errors", "writeup.accuracy.custom_cnn"}  # one measurement of the write-up's, said twice
     claims = [Claim(key=key, statement=key, verdict=verdict, sentence="", evidence=evidence,
-                    ours="662" if key == "writeup.errors" else "", theirs="703" if key == "writeup.errors" else "")
+                    ours="662" if key == "writeup.errors" else "", theirs="703" if key == "writeup.errors" else "",
+                    measurement="run" if key in one_run else "")
               for key, verdict in verdicts.items()]
     values = claims_page.summary_values(claims)
-    assert values["n_claims"] == len(claims_page.GLANCE) and values["n_testable"] == 1 and values["n_reproduced"] == 1
-    assert values["n_contradicted"] == 0
-    assert (values["errors_ours"], values["errors_theirs"], values["errors_verdict"]) == ("662", "703", "reproduced")
+    assert values["n_claims"] == len(claims_page.GLANCE) and values["n_measurements"] == len(claims_page.GLANCE) - 1
+    assert values["n_testable"] == 1 and values["n_reproduced"] == 1 and values["n_contradicted"] == 0
+    assert (values["errors_ours"], values["errors_theirs"], values["errors_verdict"]) == (
+        "662", "703", "reproduced, 3 seeds")
     assert values["capacity_ours"] == values["capacity_theirs"] == "—"  # an empty cell reads as a dash, never blank
     with pytest.raises(KeyError):  # a ledger without a glance row's claim is a bug, not a blank row
         claims_page.summary_values(claims[1:])
@@ -207,7 +210,19 @@ def test_claims_case_figure_titles_each_case_found_with_its_verdict(fmnist):
     torch.manual_seed(0)
     model = build_model("custom_cnn").eval()
     run = SimpleNamespace(predictions=lambda weights: (logits, labels), load_model=lambda weights, device: model)
-    verdict = [Claim("writeup.case.sneaker-ankle_boot", "case", "reproduced", "", Evidence(runs="r", method="m"))]
+    verdict = [Claim("writeup.case.sneaker-ankle_boot", "case", "consistent", "", Evidence(runs="r", method="m",
+                                                                                        seeds=1))]
     fig = claims_page.case_figure(verdict, run, fmnist, "final", "cpu")
     texts = [text.get_text() for text in fig.findobj(matplotlib.text.Text)]
-    assert any("#3: Sneaker → Ankle boot" in text and "reproduced" in text for text in texts), texts
+    assert any("#3: Sneaker → Ankle boot" in text and "consistent, 1 seed" in text for text in texts), texts
+
+
+def test_claims_threshold_table_lists_every_threshold_with_its_reason():
+    from fmnist_lib.analysis.thresholds import THRESHOLDS
+    from fmnist_lib.report.pages import claims as claims_page
+
+    table = claims_page.threshold_frame()
+    assert len(table) == len(THRESHOLDS) and table["why this value"].str.len().min() > 20
+    margin = table.set_index("threshold").loc["equivalent"]
+    assert margin["value"] == "0.5 points" and "equivalence test" in margin["decides"]
+    assert "min seeds" in set(table["threshold"]) and "<table" in claims_page.thresholds_html()

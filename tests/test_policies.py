@@ -12,7 +12,8 @@ from fmnist_lib.analysis import policy_study
 from fmnist_lib.analysis.robustness import StressResult
 from fmnist_lib.claims import writeup_policies as wp
 from fmnist_lib.claims.evidence import RunSet
-from fmnist_lib.claims.verdicts import INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTABLE, REPRODUCED, SUPPORTED, CONTRADICTED
+from fmnist_lib.claims.verdicts import (CONSISTENT, CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE,
+                                        REPRODUCED, SUPPORTED)
 from fmnist_lib.cli import main
 from fmnist_lib.data import augmentation, corruptions
 from fmnist_lib.data.batches import to_unit_float
@@ -207,7 +208,9 @@ def test_robustness_gain_claim_every_branch():
     one = wp.robustness_gain_claim(row(-3.0, np.nan, np.nan, 1), row(-1.0, np.nan, np.nan, 1), "1 epoch", ["a"])
     assert one.verdict == INCONCLUSIVE and "1 seed" in one.sentence
     assert wp.robustness_gain_claim(row(-3.0, -5.0, -1.0), None, "b", ["a"]).verdict == SUPPORTED
-    assert wp.robustness_gain_claim(row(3.0, 1.0, 5.0), None, "b", ["a"]).verdict == NOT_SUPPORTED
+    assert wp.robustness_gain_claim(row(3.0, 1.0, 5.0), None, "b", ["a"]).verdict == CONTRADICTED  # the other way
+    two = wp.robustness_gain_claim(row(-3.0, -5.0, -1.0, 2), None, "b", ["a"])
+    assert two.verdict == INCONCLUSIVE and "fewer than the 3" in two.sentence
     unclear = wp.robustness_gain_claim(row(-1.0, -3.0, 1.0), row(0.5, -1.0, 2.0), "b", ["a", "c"])
     assert unclear.verdict == INCONCLUSIVE and "includes zero" in unclear.sentence
     assert "over 5 seeds" in unclear.sentence
@@ -221,7 +224,8 @@ def test_crop_flip_erase_accuracy_claim():
     assert wp.crop_flip_erase_accuracy_claim(None).verdict == NOT_TESTABLE
     shorter = wp.crop_flip_erase_accuracy_claim(runs([80.0], epochs=1, images=2_000))
     assert shorter.verdict == NOT_TESTABLE and "policies" in shorter.sentence
-    assert wp.crop_flip_erase_accuracy_claim(runs([92.1])).verdict == REPRODUCED
+    assert wp.crop_flip_erase_accuracy_claim(runs([92.1])).verdict == CONSISTENT  # one seed: never reproduced
+    assert wp.crop_flip_erase_accuracy_claim(runs([92.1, 92.0, 92.2])).verdict == REPRODUCED
     assert wp.crop_flip_erase_accuracy_claim(runs([93.0])).verdict == CONTRADICTED
     assert "at this seed" in wp.crop_flip_erase_accuracy_claim(runs([92.1])).sentence
 

@@ -152,3 +152,32 @@ def test_mean_interval_is_the_student_t_interval():
     assert mean_interval([1.0, 1.0]) == (1.0, 1.0)
     with pytest.raises(ConfigError, match="at least 2"):
         mean_interval([1.0])
+
+
+def test_equivalence_test_two_one_sided_tests():
+    from fmnist_lib.analysis.stats import equivalence_test
+
+    shown = equivalence_test([93.2, 93.3, 93.1], 92.97, 0.5)
+    assert shown["equivalent"] and not shown["differs"] and shown["difference"] == pytest.approx(0.23)
+    spread = equivalence_test([92.5, 93.9, 92.6], 93.0, 0.5)
+    assert not spread["equivalent"] and not spread["differs"]  # close on average, too spread to show it
+    beyond = equivalence_test([93.2, 93.3, 93.1], 91.97, 0.5)
+    assert beyond["differs"] and not beyond["equivalent"] and beyond["p_beyond"] < 0.05
+    assert equivalence_test([93.0, 93.0, 93.0], 92.9, 0.5)["equivalent"]  # no spread: the distance decides
+    with pytest.raises(ConfigError, match="at least 2"):
+        equivalence_test([93.0], 93.0, 0.5)
+    with pytest.raises(ConfigError, match="margin must be positive"):
+        equivalence_test([93.0, 93.1], 93.0, 0.0)
+
+
+def test_seed_differences_one_rule_with_holm_over_the_family():
+    from fmnist_lib.analysis.stats import seed_differences
+
+    table = seed_differences({"clear": [0.30, 0.25, 0.35, 0.28], "noise": [0.4, -0.5, 0.1, -0.1], "one": [0.5],
+                              "other way": [-0.3, -0.25, -0.35, -0.28]}).set_index("comparison")
+    assert list(table["direction"]) == ["higher", "no clear difference", "too few seeds", "lower"]
+    p = table.loc[["clear", "noise", "other way"], "p"]
+    assert table.loc["clear", "p (Holm)"] == pytest.approx(min(1.0, 3 * min(p)))  # Holm: the smallest p times 3
+    assert np.isnan(table.loc["one", "p"]) and table.loc["clear", "low"] < 0.3 < table.loc["clear", "high"]
+    within = seed_differences({"custom minus vgg": [0.1, -0.1, 0.05, 0.0]}, margin=0.5)
+    assert within.loc[0, "p non-inferior (Holm)"] < 0.05 and within.loc[0, "direction"] == "no clear difference"

@@ -1,10 +1,12 @@
 """The augmentation study, like for like: both arms at two matched budgets, seed i against seed i.
 
 The write-up paired a 15-epoch baseline with a 30-epoch augmented model. Here each comparison changes one
-thing (or, for the write-up's pairing, says it changes two), and its verdict follows one rule: McNemar's
-exact test on the same test images, Holm-adjusted over the seeds, significant at `alpha` in every seed
-and in the same direction. The sentences that state the study's conclusions are computed here from the
-comparisons (and tested), so the prose cannot claim more than the tests support.
+thing (or, for the write-up's pairing, says it changes two), and its verdict follows the one rule for comparing
+training recipes (`stats.seed_differences`, which the claims ledger reads too): a t-test of the per-seed
+differences, Holm-adjusted over the study's comparisons, with at least `MIN_SEEDS` seeds. McNemar's exact test per
+seed stays beside it, as a statement about those trained weights only. The sentences that state the study's
+conclusions are computed here from the comparisons (and tested), so the prose cannot claim more than the tests
+support.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from ..runs.cache import Run
 from ..runs.seeds import seed_correct
 from ..training.config import epochs_text
 from .seed_runs import run_table
-from .stats import mean_interval, seed_matched_comparisons
-from .thresholds import ALPHA
+from .stats import seed_differences, seed_matched_comparisons
+from .thresholds import ALPHA, MIN_SEEDS
 
-VERDICTS = ("better", "worse", "not clear over seeds", "mixed", "not significant")
+VERDICTS = ("better", "worse", "no clear difference", "too few seeds")
+DIRECTION_VERDICT = {"higher": "better", "lower": "worse", "no clear difference": "no clear difference",
+                     "too few seeds": "too few seeds"}
 
 
 def arm_name(augment: bool, epochs: int) -> str:
@@ -28,49 +32,38 @@ def arm_name(augment: bool, epochs: int) -> str:
     return f"{'augmented' if augment else 'baseline'}, {epochs_text(epochs)}"
 
 
-def verdict(seeds: int, seeds_better: int, seeds_significant: int, low: float | None = None,
-            high: float | None = None) -> str:
-    """One of VERDICTS for a seed-matched comparison of a against b.
-
-    'better' / 'worse': significant in every seed, a ahead (behind) in every seed, and the interval over
-    seeds (`low`, `high`, when given) excludes zero; 'not clear over seeds': significant in every seed in
-    one direction, but that interval includes zero; 'not significant': in no seed; 'mixed': anything between.
-    """
-    if seeds_significant == seeds and seeds_better in (0, seeds):
-        if low is not None and high is not None and low <= 0 <= high:
-            return "not clear over seeds"
-        return "better" if seeds_better == seeds else "worse"
-    return "not significant" if seeds_significant == 0 else "mixed"
-
-
 def verdict_text(row) -> str:
-    """A comparison row's verdict in words, e.g. 'significant in 2 of 3 seeds only'."""
-    if row["verdict"] == "mixed" and row["seeds significant"] == row["seeds"]:
-        return "significant in every seed, but not in the same direction"
-    return {"better": "significantly better in every seed", "worse": "significantly worse in every seed",
-            "not clear over seeds": "significant in every seed, but the 95 % interval over seeds includes zero",
-            "not significant": "significant in no seed",
-            "mixed": f"significant in {row['seeds significant']} of {row['seeds']} seeds only"}[row["verdict"]]
+    """A comparison row's verdict in words, over seeds, with McNemar's per-seed count beside it."""
+    mcnemar = (f"McNemar's test on these trained weights is significant in {row['seeds significant']} of "
+               f"{row['seeds']} seeds")
+    if row["verdict"] == "too few seeds":
+        return f"{row['seeds']} seeds, fewer than the {MIN_SEEDS.value:.0f} a test over seeds needs; {mcnemar}"
+    p = row.get("p (Holm)", np.nan)
+    test = f"Holm-adjusted p = {p:.2g}" if pd.notna(p) else "every seed gives the same difference"
+    words = {"better": "better over seeds", "worse": "worse over seeds",
+             "no clear difference": "no clear difference over seeds"}[row["verdict"]]
+    return f"{words} ({test}); {mcnemar}"
 
 
 def _matched_row(name: str, differs: str, a: str, b: str, correct_a: np.ndarray, correct_b: np.ndarray,
                  alpha: float) -> dict:
     row = seed_matched_comparisons({a: correct_a, b: correct_b}, alpha=alpha).iloc[0].to_dict()
-    low, high = mean_interval(100 * (correct_a.mean(1) - correct_b.mean(1)))
-    row.update({"comparison": name, "what differs": differs, "interval low (pts)": low, "interval high (pts)": high})
-    row["verdict"] = verdict(row["seeds"], row["seeds a better"], row["seeds significant"], low, high)
+    row.update({"comparison": name, "what differs": differs,
+                "per seed": 100 * (correct_a.mean(1) - correct_b.mean(1))})
     return row
 
 
 def augmentation_comparisons(correct: dict[tuple[bool, int], np.ndarray], epochs: tuple[int, int],
                              alpha: float = ALPHA.value) -> pd.DataFrame:
-    """The study's comparisons, seed i against seed i, each its own Holm family over the seeds.
+    """The study's comparisons, seed i against seed i, one Holm family over the comparisons.
 
     `correct` maps (augment, epochs) to boolean (n_seeds, n_images). Rows: augmented minus
     baseline at each matched budget; the write-up's pairing (augmented at the longer budget
     minus the baseline at the shorter); the baseline trained longer minus shorter. The
     pairing's mean difference is exactly the sum of the last two kinds. Differences in points,
-    with a t-interval over seeds (`interval low/high`) and a verdict (VERDICTS).
+    with a t-interval over seeds (`interval low/high`), the t-test's p Holm-adjusted over the four
+    comparisons (`p (Holm)`) and a verdict (VERDICTS) from `stats.seed_differences`; McNemar's
+    per-seed results (`seeds significant`, Holm over the seeds) speak only about the trained weights.
     """
     short, long = epochs
     missing = [key for key in [(a, e) for a in (False, True) for e in epochs] if key not in correct]
@@ -83,8 +76,15 @@ def augmentation_comparisons(correct: dict[tuple[bool, int], np.ndarray], epochs
             (f"{long} instead of {epochs_text(short)}", "epochs", (False, long), (False, short))]
     rows = [_matched_row(name, differs, arm_name(*a), arm_name(*b), matrices[a], matrices[b], alpha)
             for name, differs, a, b in plan]
+    over = seed_differences({row["comparison"]: row.pop("per seed") for row in rows}, alpha=alpha).set_index(
+        "comparison")
+    for row in rows:
+        tested = over.loc[row["comparison"]]
+        row.update({"interval low (pts)": tested["low"], "interval high (pts)": tested["high"],
+                    "p over seeds": tested["p"], "p (Holm)": tested["p (Holm)"],
+                    "verdict": DIRECTION_VERDICT[tested["direction"]]})
     columns = ["comparison", "what differs", "model a", "model b", "seeds", "difference mean (pts)",
-               "difference sd (pts)", "interval low (pts)", "interval high (pts)", "seeds a better",
+               "difference sd (pts)", "interval low (pts)", "interval high (pts)", "p over seeds", "p (Holm)", "seeds a better",
                "seeds significant", "verdict"]
     return pd.DataFrame(rows)[columns].rename(columns={"model a": "a", "model b": "b"})
 
@@ -98,24 +98,23 @@ def comparison_display(comparisons: pd.DataFrame) -> pd.DataFrame:
                                                                    rows["difference sd (pts)"])],
         "95 % interval over seeds": [f"{lo:+.2f} to {hi:+.2f}" for lo, hi in zip(rows["interval low (pts)"],
                                                                                    rows["interval high (pts)"])],
+        "p over seeds (Holm)": ["—" if pd.isna(p) else f"{p:.2g}" for p in rows["p (Holm)"]],
         "a ahead": [f"{k} of {n}" for k, n in zip(rows["seeds a better"], rows["seeds"])],
-        "significant": [f"{k} of {n}" for k, n in zip(rows["seeds significant"], rows["seeds"])],
-        "verdict": rows["verdict"],
+        "McNemar significant (these weights)": [f"{k} of {n}" for k, n in zip(rows["seeds significant"],
+                                                                             rows["seeds"])],
+        "verdict over seeds": rows["verdict"],
     }).set_index("comparison")
 
 
 def _augmentation_phrase(row) -> str:
-    """What augmentation does in one equal-budget row: a direction only when McNemar's test agrees in every seed
-    and the interval over seeds excludes zero (the interval is read here, whatever the row's verdict says)."""
-    spans_zero = row["interval low (pts)"] <= 0 <= row["interval high (pts)"]
-    if row["verdict"] in ("better", "worse", "not clear over seeds") and spans_zero:
-        return (f"augmentation's effect ({row['difference mean (pts)']:+.2f} points on average) is significant on the "
-                "test images of every seed, but the 95 % interval over seeds includes zero, so its direction is not "
-                "established")
-    if row["verdict"] not in ("better", "worse"):
-        return "augmentation makes no difference that holds in every seed"
-    return (f"augmentation {'raises' if row['verdict'] == 'better' else 'lowers'} test accuracy, significantly in every "
-            "seed and with a 95 % interval over seeds that excludes zero")
+    """What augmentation does in one equal-budget row, by the test over seeds (the row's verdict) alone."""
+    if row["verdict"] == "too few seeds":
+        return (f"augmentation's effect ({row['difference mean (pts)']:+.2f} points on average) rests on too few seeds "
+                "to be told from seed-to-seed variation")
+    if row["verdict"] == "no clear difference":
+        return "augmentation makes no difference that a test over seeds can show"
+    return (f"augmentation {'raises' if row['verdict'] == 'better' else 'lowers'} test accuracy over seeds (95 % "
+            f"interval {row['interval low (pts)']:+.2f} to {row['interval high (pts)']:+.2f} points)")
 
 
 def like_for_like_sentence(comparisons: pd.DataFrame) -> str:

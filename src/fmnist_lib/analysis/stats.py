@@ -1,4 +1,9 @@
-"""Numbers you can trust: spread over seeds, and paired tests of two models on the same test images.
+"""Numbers you can trust: spread over seeds, tests over seeds, and paired tests of two models on the same test images.
+
+Two kinds of statement, kept apart. Over seeds (`seed_differences`, `equivalence_test`): one value per seed, so
+the test carries seed-to-seed variation and speaks about the training recipe; it needs `MIN_SEEDS` seeds. On
+test images (`mcnemar_test`, `paired_bootstrap`): one pair of trained weights, so it speaks only about those
+weights, however small its p-value.
 
 Two models scored on the same 10,000 images are paired data: an image one model gets
 right is likely right for the other too. Paired tests use that (McNemar's exact test on
@@ -19,8 +24,10 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.weightstats import DescrStatsW
 
 from ..errors import ConfigError
+from .thresholds import ALPHA, INTERVAL, MIN_SEEDS
 
 BOOTSTRAP_METHODS = ("percentile", "BCa")
 
@@ -174,9 +181,10 @@ def seed_matched_comparisons(correct: dict, *, alpha: float = 0.05) -> pd.DataFr
     """Every pair of models run with several seeds, seed i of a against seed i of b.
 
     `correct` maps a name to a boolean array (n_seeds, n_images) (e.g. `seeds.seed_correct`).
-    One row per pair: seeds, mean and sd of the accuracy difference (points, a minus b),
-    seeds where a was better, and seeds whose McNemar test is significant after Holm
-    adjustment over every (pair, seed) test.
+    One row per pair: seeds, mean and sd of the accuracy difference (points, a minus b), the verdict over
+    seeds (`seed_differences`: t-interval, t-test Holm-adjusted over the pairs, a direction), seeds where a
+    was better, and seeds whose McNemar test is significant after Holm adjustment over every (pair, seed)
+    test (a statement about those trained weights only).
     """
     matrices = {name: np.asarray(values) for name, values in correct.items()}
     shapes = {name: m.shape for name, m in matrices.items()}
@@ -189,10 +197,13 @@ def seed_matched_comparisons(correct: dict, *, alpha: float = 0.05) -> pd.DataFr
     detail = pd.DataFrame(tests, columns=["model a", "model b", "difference (pts)", "p"])
     _, detail["significant"] = _holm(detail["p"].tolist(), alpha)
     groups = detail.groupby(["model a", "model b"], sort=False)
+    over = seed_differences({pair: group["difference (pts)"].to_numpy() for pair, group in groups}, alpha=alpha)
     return pd.DataFrame({
         "seeds": groups.size(),
         "difference mean (pts)": groups["difference (pts)"].mean(),
         "difference sd (pts)": groups["difference (pts)"].std(ddof=1),
+        "interval low (pts)": over["low"].to_numpy(), "interval high (pts)": over["high"].to_numpy(),
+        "p over seeds (Holm)": over["p (Holm)"].to_numpy(), "direction over seeds": over["direction"].to_numpy(),
         "seeds a better": groups["difference (pts)"].apply(lambda d: int((d > 0).sum())),
         "seeds significant": groups["significant"].sum().astype(int),
     }).reset_index()
@@ -234,3 +245,83 @@ def significant_pairs_sentence(comparisons: pd.DataFrame) -> str:
         text += "; the other pairs (" + ", ".join(f"{a} and {b}" for a, b in zip(others["model a"], others["model b"]))
         text += ") do not"
     return text
+
+
+def equivalence_test(values, target: float, margin: float, alpha: float = ALPHA.value) -> dict:
+    """Two one-sided tests (TOST) that the mean of `values` (one per seed) lies within `margin` of `target`.
+
+    Equivalent when both one-sided p-values are below `alpha` (statsmodels' `ttost_mean`), that is when the
+    (1 - 2 alpha) t-interval of the mean lies inside target ± margin. `differs` says the opposite was shown: the
+    mean lies beyond the margin on one side with a one-sided p below `alpha`. Needs 2 values (MIN_SEEDS is the
+    claims' rule, not this test's).
+    """
+    array = _finite_values(values)
+    if len(array) < 2:
+        raise ConfigError(f"An equivalence test over seeds needs at least 2 values, got {len(array)}.")
+    if margin <= 0:
+        raise ConfigError(f"The equivalence margin must be positive, got {margin!r}.")
+    difference = float(array.mean() - target)
+    if _constant(array):  # every seed equal: the tests are degenerate, the answer is not
+        beyond = abs(difference) >= margin
+        return {"difference": difference, "p": 0.0 if not beyond else 1.0, "equivalent": not beyond,
+                "differs": beyond, "p_beyond": 0.0 if beyond else 1.0, "n": len(array)}
+    p, _, _ = DescrStatsW(array).ttost_mean(target - margin, target + margin)
+    bound, alternative = (target + margin, "greater") if difference > 0 else (target - margin, "less")
+    p_beyond = float(stats.ttest_1samp(array, bound, alternative=alternative).pvalue)
+    return {"difference": difference, "p": float(p), "equivalent": bool(p < alpha), "differs": bool(p_beyond < alpha),
+            "p_beyond": p_beyond, "n": len(array)}
+
+
+SEED_DIRECTIONS = ("higher", "lower", "no clear difference", "too few seeds")
+
+
+def _constant(array: np.ndarray) -> bool:
+    """Every value the same, up to float rounding (a t-test is then undefined: there is no spread to test against)."""
+    return bool(np.allclose(array, array[0], rtol=0, atol=1e-9))
+
+
+def seed_differences(differences: dict, *, alpha: float = ALPHA.value, confidence: float = INTERVAL.value,
+                     min_seeds: int = int(MIN_SEEDS.value), margin: float | None = None) -> pd.DataFrame:
+    """The one rule for comparing two training recipes (architectures, augmentation, budgets) over seeds.
+
+    `differences` maps a comparison's name to its per-seed differences a minus b (seed i of a against seed i of
+    b, at a matched budget). Per comparison: seeds, mean, sd, a Student-t interval over seeds, the two-sided
+    one-sample t-test's p, that p Holm-adjusted over the family (every comparison given with enough seeds), and a
+    direction (SEED_DIRECTIONS): 'higher' or 'lower' when the adjusted p is below `alpha`, 'too few seeds' under
+    `min_seeds`. With a `margin`, 'p non-inferior (Holm)' tests that a is no more than `margin` below b (one-sided
+    t-test of the mean against -margin, Holm over the family). The ledger's verdicts and the statistics page's
+    tables both read this table.
+    """
+    rows = []
+    for name, values in differences.items():
+        array = _finite_values(values, name)
+        n = len(array)
+        low, high = mean_interval(array, confidence) if n >= 2 else (math.nan, math.nan)
+        enough = n >= min_seeds and not _constant(array)
+        p = float(stats.ttest_1samp(array, 0.0).pvalue) if enough else math.nan
+        p_within = (float(stats.ttest_1samp(array, -margin, alternative="greater").pvalue)
+                    if enough and margin is not None else math.nan)
+        rows.append({"comparison": name, "seeds": n, "mean": float(array.mean()) if n else math.nan,
+                     "sd": (0.0 if _constant(array) else float(array.std(ddof=1))) if n >= 2 else math.nan,
+                     "low": low, "high": high, "p": p,
+                     "p non-inferior": p_within})
+    table = pd.DataFrame(rows, columns=["comparison", "seeds", "mean", "sd", "low", "high", "p", "p non-inferior"])
+    for column in ("p", "p non-inferior"):
+        tested = table[column].notna()
+        table[f"{column} (Holm)"] = math.nan
+        if tested.any():
+            table.loc[tested, f"{column} (Holm)"] = _holm(table.loc[tested, column].tolist(), alpha)[0]
+    if margin is None:
+        table = table.drop(columns=["p non-inferior", "p non-inferior (Holm)"])
+    table["direction"] = [_seed_direction(row, alpha, min_seeds) for _, row in table.iterrows()]
+    return table
+
+
+def _seed_direction(row, alpha: float, min_seeds: int) -> str:
+    if row["seeds"] < min_seeds:
+        return "too few seeds"
+    if row["sd"] == 0:  # every seed gives the same difference: no variation to test against
+        return "no clear difference" if row["mean"] == 0 else ("higher" if row["mean"] > 0 else "lower")
+    if row["p (Holm)"] < alpha:
+        return "higher" if row["mean"] > 0 else "lower"
+    return "no clear difference"

@@ -16,6 +16,27 @@ from ..training.config import PROTOCOL, PROTOCOL_BUDGET, budget_text
 from .verdicts import Evidence
 
 FULL_BUILD = "the full profile (`fmnist report --profile full`, meant for a GPU)"
+CLEAN_COLUMN = "clean_train_acc"  # training accuracy on a fixed subset of training images, eval mode, no augmentation
+
+
+def training_view(history: pd.DataFrame) -> pd.DataFrame:
+    """The history with `train_acc` read clean (`clean_train_acc`) where the run measured it, for the gap,
+    overfitting and convergence claims; runs cached before that column keep the running accuracy."""
+    if CLEAN_COLUMN in history and history[CLEAN_COLUMN].notna().all():
+        return history.assign(train_acc=history[CLEAN_COLUMN])
+    return history
+
+
+def training_accuracy_words(histories) -> str:
+    """Which training accuracy the histories' claims read, in words a sentence can carry."""
+    clean = [CLEAN_COLUMN in h and h[CLEAN_COLUMN].notna().all() for h in histories]
+    if clean and all(clean):
+        return ("training accuracy measured clean (a fixed subset of training images in eval mode, without "
+                "augmentation)")
+    if any(clean):
+        return "training accuracy measured clean where the run did, else its running average over the epoch"
+    return ("the running training accuracy (averaged over each epoch's batches in training mode; these runs were "
+            "trained before the clean measurement)")
 
 
 @dataclass(frozen=True)
@@ -56,6 +77,11 @@ class RunSet:
         """'Custom CNN, 15 epochs on 50,000 images, 5 seeds' (or 'seed 56')."""
         seeds = f"{self.n} seeds" if self.n != 1 else f"seed {self.seeds[0]}" if self.seeds else "one run"
         return f"{self.label}, {self.budget}, {seeds}"
+
+    @property
+    def clean_histories(self) -> tuple[pd.DataFrame, ...]:
+        """The histories as the gap, overfitting and convergence claims read them (`training_view`)."""
+        return tuple(training_view(history) for history in self.histories)
 
     def evidence(self, method: str, page: str | None = None) -> Evidence:
         return Evidence(runs=self.describe(), method=method, page=self.page if page is None else page,

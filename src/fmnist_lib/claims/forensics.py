@@ -14,8 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..analysis.thresholds import EQUIVALENT
 from . import rules
-from .verdicts import REPRODUCED
+from .verdicts import CONSISTENT, REPRODUCED
+
+LANDS = (REPRODUCED, CONSISTENT)  # on the text's number: shown over seeds, or within the margin on fewer
 
 FAVOURED, NOT_FAVOURED, NOT_TESTED = "favoured", "not favoured", "not tested here"
 FULL_BUILD_TESTS = "not tested in this build; the full build tests it"
@@ -34,6 +37,7 @@ class Quantity:
     n_images: int
     unit: str = " %"
     single_run_error: float | None = None
+    margin: float = EQUIVALENT.value  # the equivalence margin of the row's rule
 
 
 @dataclass(frozen=True)
@@ -61,19 +65,20 @@ def weigh(candidate: str, predicts: str, row: Quantity, alternative: Sequence[fl
     """
     if not alternative:
         return Explanation(candidate, predicts, missing, NOT_TESTED)
-    judge = dict(n_images=row.n_images, what=row.what, unit=row.unit, single_run_error=row.single_run_error)
+    judge = dict(n_images=row.n_images, what=row.what, unit=row.unit, single_run_error=row.single_run_error,
+                 margin=row.margin, digits=4 if not row.unit else 2)
     ours_verdict, _, ours_numbers = rules.compare_number(row.text, row.ours, **judge)
     their_verdict, _, numbers = rules.compare_number(row.text, list(alternative), **judge)
     text = f"{row.text:.{4 if not row.unit else 2}f}{row.unit}"
     shows = (f"{label}: {_value(alternative, row.unit)} against the text's {text} "
-             f"({'within' if their_verdict == REPRODUCED else 'outside'} ± {numbers['tolerance']:.2f}); "
+             f"({'within' if their_verdict in LANDS else 'outside'} ± {numbers['tolerance']:.2f}); "
              f"ours as built: {_value(row.ours, row.unit)}")
-    if ours_verdict == REPRODUCED:
+    if ours_verdict in LANDS:
         return Explanation(candidate, predicts, shows + ", already on it", NOT_FAVOURED)
     closer = abs(numbers["difference"]) < abs(ours_numbers["difference"])
-    if their_verdict != REPRODUCED:
+    if their_verdict not in LANDS:
         shows += f"; it moves {'towards' if closer else 'away from'} the text's number but stays outside"
-    return Explanation(candidate, predicts, shows, FAVOURED if their_verdict == REPRODUCED else NOT_FAVOURED)
+    return Explanation(candidate, predicts, shows, FAVOURED if their_verdict in LANDS else NOT_FAVOURED)
 
 
 def longer_baseline(row: Quantity, at_30: Sequence[float] | None, epochs: int = 30) -> Explanation:

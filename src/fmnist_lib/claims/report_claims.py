@@ -14,7 +14,7 @@ import numpy as np
 from ..training.config import PROTOCOL, PROTOCOL_BUDGET
 from . import rules
 from .evidence import RunSet
-from .verdicts import INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTABLE, SUPPORTED, Claim, Evidence
+from .verdicts import CONTRADICTED, INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTABLE, SUPPORTED, Claim, Evidence
 
 SOURCE = "this report"
 TREND_EPOCHS = PROTOCOL.epochs  # the write-up's budget: a trend over it cannot be read from fewer epochs
@@ -43,8 +43,11 @@ def ranking_claim(runsets: Mapping[str, RunSet], differences: Mapping[tuple[str,
     budget = next(iter(budgets.values()))
     sentence = f"At one budget, {budget}, {rules.seeds_phrase(n)}: {listing}. "
     if len(clear) == len(order) - 1:
-        verdict = SUPPORTED
+        verdict = rules.at_seeds(SUPPORTED, n)
         sentence += f"{runsets[best].label} is clearly ahead of every other model (paired intervals above zero)."
+        if verdict != SUPPORTED:
+            sentence += (" With fewer than 3 seeds per model the intervals are over test images: they speak about these "
+                         "trained weights, not the architectures.")
     else:
         verdict = INCONCLUSIVE
         close = [runsets[b].label for b in order[1:] if b not in clear]
@@ -88,10 +91,11 @@ def rising_loss_claim(runsets: Mapping[str, RunSet], rising: Mapping[str, bool],
     if short:
         parts.append(f"{rules.join_names(short)} trained for fewer than {TREND_EPOCHS} epochs here; their histories cannot "
                      "show whether they overfit over the write-up's budget.")
+    n = min((r.n for r in long.values()), default=0)
     verdict = NOT_TESTABLE if not long else SUPPORTED if any(rising.get(m) for m in long) else NOT_SUPPORTED
-    return Claim("report.rising_loss", statement, verdict, " ".join(parts),
+    return Claim("report.rising_loss", statement, rules.at_seeds(verdict, n), " ".join(parts),
                  Evidence(runs=", ".join(f"{r.label}: {r.budget}" for r in runsets.values()),
-                          method="validation loss at the end against its minimum", page=page), source=SOURCE)
+                          method="validation loss at the end against its minimum", page=page, seeds=n), source=SOURCE)
 
 
 def persistence_scope_claim(seed_runs: RunSet | None, headline: RunSet, n_always: int, page: str = "statistics") -> Claim:
@@ -105,7 +109,7 @@ def persistence_scope_claim(seed_runs: RunSet | None, headline: RunSet, n_always
     sentence = (f"{n_always:,} test images are wrong in every one of {seed_runs.n} runs of {seed_runs.label} at "
                 f"{seed_runs.budget} ({accuracy:.2f} % accuracy on average).")
     if seed_runs.budget == headline.budget:
-        verdict = SUPPORTED
+        verdict = rules.at_seeds(SUPPORTED, seed_runs.n)
         sentence += " These are the page's own runs, its headline run among them."
     else:
         verdict = NOT_TESTABLE
@@ -123,10 +127,12 @@ def arm_difference_claim(a: RunSet, b: RunSet, mean: float, low: float, high: fl
     n = min(a.n, b.n)
     words = rules.difference_words("the augmented model" if a.augment else a.label, "the baseline", mean, low, high,
                                    n_seeds=n)
-    if n < 2:
+    if n < rules.ENOUGH_SEEDS:
         verdict = INCONCLUSIVE
-        sentence = (f"{words[0].upper() + words[1:]}; the interval is over test images, for these two runs only: with "
-                    "one seed per arm, a difference of this size cannot be told apart from seed-to-seed variation.")
+        sentence = (f"{words[0].upper() + words[1:]}; with {n} seed{'s' if n > 1 else ''} per arm, fewer than the "
+                    f"{rules.ENOUGH_SEEDS} a test over seeds needs, a difference of this size cannot be told apart from "
+                    "seed-to-seed variation" + (" (the interval is over test images, for these two runs only)." if n == 1
+                                                 else "."))
     else:
         verdict = SUPPORTED if low > 0 or high < 0 else INCONCLUSIVE
         sentence = words[0].upper() + words[1:] + "."
@@ -136,7 +142,7 @@ def arm_difference_claim(a: RunSet, b: RunSet, mean: float, low: float, high: fl
 
 
 def robustness_claim(ce: Mapping[str, float], low: float, high: float, model: str, reference: str,
-                     n_images: int, page: str = "robustness") -> Claim:
+                     n_images: int, page: str = "robustness", seeds: int = 1) -> Claim:
     """Is `model` less robust than `reference` to the corruptions it did not train on? (CE per corruption, %.)"""
     summary = rules.spread_summary(ce)
     verdict = rules.robustness_verdict(summary, low, high)
@@ -148,20 +154,25 @@ def robustness_claim(ce: Mapping[str, float], low: float, high: float, model: st
         sentence += f"; without {' and '.join(summary['carried_by'])} the mean would fall on the other side of 100 %"
     worse_p, better_p = rules.sign_test(summary)
     sign = f"a sign test over the {summary['n']} corruptions gives p = {min(worse_p, better_p):.2g}"
-    sentence += {SUPPORTED: f" ({sign}): it is less robust across the board.",
-                 NOT_SUPPORTED: f" ({sign}): it is more robust across the board.",
+    sentence += {SUPPORTED: f" ({sign}): these trained weights are less robust across the board.",
+                 CONTRADICTED: f" ({sign}): these trained weights are more robust across the board.",
                  INCONCLUSIVE: f" ({sign}): no overall verdict either way."}[verdict]
-    return Claim("report.unseen_robustness", f"{model} is less robust than {reference} to unseen corruptions", verdict,
-                 sentence, Evidence(runs=f"{model} and {reference}", method="CE per corruption, bootstrap interval of "
-                                    "the mean", page=page, images=n_images), ours=f"{summary['mean']:.1f} %",
-                 source=SOURCE, numbers=summary)
+    return Claim("report.unseen_robustness", f"{model} is less robust than {reference} to unseen corruptions",
+                 rules.at_seeds(verdict, seeds), sentence,
+                 Evidence(runs=f"{model} and {reference}", method="CE per corruption, bootstrap interval of the mean over "
+                          "test images (these trained weights)", page=page, images=n_images, seeds=seeds),
+                 ours=f"{summary['mean']:.1f} %", source=SOURCE, numbers=summary)
 
 
 def calibration_claim(ece: Mapping[str, tuple[float, float]], budgets: Mapping[str, str], n_images: Mapping[str, int],
-                      page: str = "robustness") -> Claim:
+                      page: str = "robustness", differences: Mapping[str, tuple[float, float, float]] | None = None,
+                      seeds: int = 1) -> Claim:
     """Which model is best calibrated: before and after temperature scaling, only among matched budgets.
 
     `ece[model]` = (ECE before, after scaling) in per cent; `n_images[model]` test images it was measured on.
+    'Best calibrated' is a claim only with `differences`: per other model at the best one's budget, (mean, low, high)
+    of its ECE minus the best one's in points, paired (seed-paired over `seeds` seeds, or a paired bootstrap over test
+    images, which speaks about these trained weights and so gives at most 'consistent'). Without them, inconclusive.
     """
     groups: dict[str, list[str]] = {}
     for model, budget in budgets.items():
@@ -178,15 +189,28 @@ def calibration_claim(ece: Mapping[str, tuple[float, float]], budgets: Mapping[s
         same = "the same model" if before == after else f"{after}"
         parts.append(f"among the models at {budget} (test images: {counts}), the lowest ECE before temperature "
                      f"scaling is {ece[before][0]:.2f} %, by {before}, and after it {ece[after][1]:.2f} %, by {same}")
+    sentence = "; ".join(parts)[0].upper() + "; ".join(parts)[1:] + "."
     matched = max(len(models) for models in groups.values()) > 1
-    return Claim("report.calibration", "which model is best calibrated", SUPPORTED if matched else NOT_TESTABLE,
-                 "; ".join(parts)[0].upper() + "; ".join(parts)[1:] + ".",
-                 Evidence(runs="; ".join(f"{m}: {b}" for m, b in budgets.items()), page=page,
+    if not matched:
+        verdict = NOT_TESTABLE
+    elif not differences:
+        verdict = INCONCLUSIVE
+        sentence += " Without a paired interval on the ECE differences, no model is called best calibrated."
+    else:
+        clear = all(low > 0 for _, low, _ in differences.values())
+        verdict = rules.at_seeds(SUPPORTED if clear else INCONCLUSIVE, seeds)
+        basis = f"over {seeds} seeds" if seeds >= rules.ENOUGH_SEEDS else "over test images, about these trained weights"
+        sentence += (" ECE of each other model minus the lowest, paired " + basis + ": "
+                     + "; ".join(f"{m} {mean:+.2f} ({low:+.2f} to {high:+.2f})"
+                                 for m, (mean, low, high) in differences.items()) + ".")
+    return Claim("report.calibration", "which model is best calibrated", verdict, sentence,
+                 Evidence(runs="; ".join(f"{m}: {b}" for m, b in budgets.items()), page=page, seeds=seeds,
                           method="15-bin ECE before and after a temperature fitted on validation images"),
                  source=SOURCE)
 
 
-def detector_claim(differences: Mapping[str, tuple[float, float, float]], page: str = "statistics") -> Claim:
+def detector_claim(differences: Mapping[str, tuple[float, float, float]], page: str = "statistics",
+                   seeds: int = 1) -> Claim:
     """Is entropy a better error detector than confidence? `differences[model]`: AUROC of entropy minus that of
     confidence, (mean, low, high), from a paired bootstrap over test images."""
     better = [m for m, (_, low, _) in differences.items() if low > 0]
@@ -194,13 +218,15 @@ def detector_claim(differences: Mapping[str, tuple[float, float, float]], page: 
     same = [m for m in differences if m not in better and m not in worse]
     parts = [f"{m}: {rules.signed(mean)} ({rules.signed(low)} to {rules.signed(high)})"
              for m, (mean, low, high) in differences.items()]
-    verdict = SUPPORTED if len(better) == len(differences) else NOT_SUPPORTED if worse and not better else INCONCLUSIVE
+    verdict = SUPPORTED if len(better) == len(differences) else CONTRADICTED if worse and not better else INCONCLUSIVE
+    verdict = rules.at_seeds(verdict, seeds)
     summary = (f"entropy is better for {', '.join(better) or 'no model'}, worse for {', '.join(worse) or 'no model'}, "
                f"and indistinguishable (interval includes zero) for {', '.join(same) or 'no model'}")
     return Claim("report.detector", "entropy flags errors better than confidence", verdict,
-                 f"the AUROC of entropy minus that of confidence is {'; '.join(parts)} (95 % intervals over test images): "
-                 f"{summary}.",
-                 Evidence(runs=", ".join(differences), method="paired bootstrap over test images", page=page),
+                 f"the AUROC of entropy minus that of confidence is {'; '.join(parts)} (95 % intervals over test images, "
+                 f"so about these trained weights): {summary}.",
+                 Evidence(runs=", ".join(differences), method="paired bootstrap over test images", page=page,
+                          seeds=seeds),
                  source=SOURCE)
 
 
@@ -216,7 +242,7 @@ def faithfulness_sentence(method: str, rank: int, n_methods: int, random_rank: i
 
 
 def robustness_ranking_claim(mce: Mapping[str, tuple[float, float, float]], budgets: Mapping[str, str],
-                             reference: str, page: str = "robustness") -> Claim:
+                             reference: str, page: str = "robustness", seeds: int = 1) -> Claim:
     """Which model is most robust to corruptions, by mCE against `reference`, only among models trained alike.
 
     `mce[model]` = (mCE, low, high) in per cent of the reference's errors; `budgets` names each compared
@@ -236,7 +262,9 @@ def robustness_ranking_claim(mce: Mapping[str, tuple[float, float, float]], budg
     mean, low, high = others[best]
     sentence = (f"{best} has the lowest mCE, {mean:.0f} % of {reference}'s errors (95 % interval {low:.0f} to "
                 f"{high:.0f} %); clearly below {reference}'s 100 %: {rules.join_names(below)}; clearly above: {rules.join_names(above)}.")
-    return Claim("report.robustness_ranking", statement, SUPPORTED if best in below else INCONCLUSIVE, sentence,
-                 Evidence(runs=", ".join(others), method="mCE with paired bootstrap intervals", page=page),
+    return Claim("report.robustness_ranking", statement, rules.at_seeds(SUPPORTED if best in below else INCONCLUSIVE,
+                                                                          seeds), sentence,
+                 Evidence(runs=", ".join(others), method="mCE with paired bootstrap intervals over test images (these "
+                          "trained weights)", page=page, seeds=seeds),
                  ours=f"{best} {mean:.0f} %", source=SOURCE)
 

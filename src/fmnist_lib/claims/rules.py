@@ -1,10 +1,17 @@
 """The rules that turn numbers into verdicts: one place, each rule explicit and tested branch by branch.
 
-- A number of the write-up is *reproduced* when it lies where one more run of ours would land: inside the
-  95 % prediction interval of a single run over our seeds, or, with one seed, within twice the binomial
-  sampling error of the test set (and the sentence then says "at this seed").
-- A difference is a difference only when its interval excludes zero; "better" and "worse" follow the
-  interval, never the sign of a mean.
+- A number of the write-up is *reproduced* when an equivalence test over at least `MIN_SEEDS` of our seeds (two
+  one-sided t-tests, TOST) shows our mean within a margin fixed in advance (`analysis.thresholds`); *contradicted*
+  when a one-sided test shows it beyond the margin; otherwise *inconclusive*. With fewer seeds no test is run: a
+  number within the margin is *consistent* (the cell says on how many seeds), one farther than the margin plus
+  `FEW_SEEDS_OUTSIDE` sampling errors is contradicted.
+- "Reproduced" and "supported" never rest on fewer than `MIN_SEEDS` seeds (`at_seeds` turns them into
+  "consistent"; `verdicts.Claim` refuses them).
+- Two training recipes (architectures, augmentation, budgets) are compared seed i against seed i at a matched
+  budget, by `analysis.stats.seed_differences` (a t-test over seeds, Holm over the family); McNemar and test-image
+  bootstraps speak only about the trained weights they were run on.
+- A difference is a difference only when its interval (or its Holm-adjusted test) excludes zero; a direction shown
+  the other way round is *contradicted*, everywhere.
 - Architectures are ranked only at matched budgets.
 - A mean over conditions is reported with its median and its wins, and says when one or two conditions
   carry it.
@@ -12,20 +19,28 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy import stats
 
 from ..analysis.seed_runs import sampling_error as binomial_se
-from ..analysis.thresholds import ALPHA, INTERVAL
-from .verdicts import CONTRADICTED, INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTABLE, REPRODUCED, SUPPORTED
+from ..analysis.stats import equivalence_test
+from ..analysis.thresholds import ALPHA, EQUIVALENT, FEW_SEEDS_OUTSIDE, MIN_SEEDS
+from .verdicts import (CONSISTENT, CONTRADICTED, INCONCLUSIVE, NEEDS_SEEDS, NOT_TESTABLE, REPRODUCED,
+                       SUPPORTED)
+
+ENOUGH_SEEDS = int(MIN_SEEDS.value)
 
 
 def seeds_phrase(n: int) -> str:
     """'at this seed' (one run) or 'over 5 seeds': how many runs a number rests on, always said."""
     return "at this seed" if n == 1 else f"over {n} seeds"
+
+
+def at_seeds(verdict: str, n_seeds: int) -> str:
+    """`verdict`, except that 'reproduced' or 'supported' on fewer than MIN_SEEDS seeds reads 'consistent'."""
+    return CONSISTENT if verdict in NEEDS_SEEDS and n_seeds < ENOUGH_SEEDS else verdict
 
 
 def join_names(names, empty: str = "none") -> str:
@@ -47,49 +62,80 @@ def points(value: float, digits: int = 2) -> str:
     return f"{value:.{digits}f} point{'' if round(value, digits) == 1 else 's'}"
 
 
-def prediction_half_width(values: Sequence[float], confidence: float = INTERVAL.value) -> float:
-    """Half-width of the prediction interval for one more run, from n >= 2 runs (t with n-1 degrees of freedom)."""
-    values = np.asarray(values, dtype=float)
-    n = len(values)
-    if n < 2:
-        raise ValueError("a prediction interval needs at least two runs")
-    t = stats.t.ppf(0.5 + confidence / 2, n - 1)
-    return float(t * values.std(ddof=1) * math.sqrt(1 + 1 / n))
+def amount(value: float, unit: str = " %", digits: int = 2) -> str:
+    """A distance between two numbers in words, no sign: '0.41 points' for percentages, '0.0120' for a loss."""
+    return points(value, digits) if unit.strip() in ("%", "points") else f"{abs(value):.{digits}f}{unit}"
 
 
 def compare_number(theirs: float, ours: Sequence[float], *, n_images: int, what: str, unit: str = " %",
-                   single_run_error: float | None = None) -> tuple[str, str, dict]:
-    """Is the write-up's single value of `what` where one run of ours lands? (verdict, sentence, numbers)
+                   margin: float = EQUIVALENT.value, single_run_error: float | None = None,
+                   digits: int = 2) -> tuple[str, str, dict]:
+    """Is the write-up's single value of `what` equivalent to ours within `margin`? (verdict, sentence, numbers)
 
-    With several runs: inside the 95 % prediction interval of one run; with one run: within twice its
-    standard error, `single_run_error` if given, else the binomial one of an accuracy (a percentage) on
-    `n_images` test images. No runs: not testable.
+    With MIN_SEEDS seeds or more: an equivalence test (TOST) of our seeds' mean against it decides. With fewer:
+    'consistent' within the margin, 'contradicted' beyond the margin plus FEW_SEEDS_OUTSIDE sampling errors of
+    one run (`single_run_error` if given, else the binomial one of an accuracy in per cent on `n_images` images),
+    'inconclusive' between. No runs: not testable.
     """
     ours = [float(value) for value in ours]
     if not ours:
         return NOT_TESTABLE, f"This build has no run at the write-up's protocol to measure {what}.", {}
     mean, n = float(np.mean(ours)), len(ours)
     spread = float(np.std(ours, ddof=1)) if n > 1 else 0.0
-    if n > 1 and spread > 0:
-        tolerance = prediction_half_width(ours)
-        basis = f"the {100 * INTERVAL.value:.0f} % prediction interval of one run over our seeds"
-    else:
-        error = single_run_error if single_run_error is not None else binomial_se(mean, n_images)
-        tolerance = 2 * error
-        basis = (f"twice the sampling error of an accuracy on {n_images:,} test images" if single_run_error is None
-                 else f"twice its sampling error ({error:.2f})")
     difference = mean - theirs
-    verdict = REPRODUCED if abs(difference) <= tolerance else CONTRADICTED
-    where = "within" if verdict == REPRODUCED else "outside"
+    value = f"{mean:.{digits}f}{unit}" + (f" ± {spread:.{digits}f} (sd)" if n > 1 else "")
     side = "above" if difference > 0 else "below"
-    value = f"{mean:.2f}{unit}" + (f" ± {spread:.2f} (sd)" if n > 1 else "")
-    sentence = (f"Ours: {value} {seeds_phrase(n)}, {points(difference)} {side} the write-up's {theirs:.2f}{unit}, "
-                f"{where} {basis} (± {tolerance:.2f}).")
-    if difference == 0:
-        sentence = f"Ours: {value} {seeds_phrase(n)}, equal to the write-up's {theirs:.2f}{unit}."
-    return verdict, sentence, {"mean": mean, "sd": spread, "runs": n, "difference": difference,
-                               "tolerance": tolerance, "values": tuple(ours), "n_images": n_images,
-                               "single_run_error": single_run_error}  # the last three: to judge another number alike
+    where = (f"equal to the write-up's {theirs:.{digits}f}{unit}" if difference == 0 else
+             f"{amount(difference, unit, digits)} {side} the write-up's {theirs:.{digits}f}{unit}")
+    band = f"± {amount(margin, unit, digits)}"
+    numbers = {"mean": mean, "sd": spread, "runs": n, "difference": difference, "margin": margin,
+               # how the number was judged, to judge another number alike (`claims.witnesses`, `claims.forensics`)
+               "values": tuple(ours), "n_images": n_images, "single_run_error": single_run_error, "unit": unit,
+               "digits": digits}
+    if n >= ENOUGH_SEEDS:
+        test = equivalence_test(ours, theirs, margin)
+        verdict = REPRODUCED if test["equivalent"] else CONTRADICTED if test["differs"] else INCONCLUSIVE
+        shown = {REPRODUCED: f"shows it within the margin of {band} (p = {test['p']:.2g})",
+                 CONTRADICTED: f"shows it beyond the margin of {band} (p = {test['p_beyond']:.2g})",
+                 INCONCLUSIVE: f"cannot show it within the margin of {band} (p = {test['p']:.2g}): equivalence "
+                               "is not shown"}[verdict]
+        sentence = f"Ours: {value} {seeds_phrase(n)}, {where}; an equivalence test over the seeds (TOST) {shown}."
+        return verdict, sentence, {**numbers, "p": test["p"], "tolerance": margin}
+    error = single_run_error if single_run_error is not None else binomial_se(mean, n_images)
+    outside = margin + FEW_SEEDS_OUTSIDE.value * error
+    verdict = CONSISTENT if abs(difference) <= margin else CONTRADICTED if abs(difference) > outside else INCONCLUSIVE
+    judged = {CONSISTENT: f"within the margin of {band}",
+              CONTRADICTED: f"beyond the margin of {band} plus {FEW_SEEDS_OUTSIDE.value:.0f} sampling errors of one "
+                            f"run (± {amount(outside, unit, digits)} in all)",
+              INCONCLUSIVE: f"beyond the margin of {band} but within {FEW_SEEDS_OUTSIDE.value:.0f} sampling errors of "
+                            "it"}[verdict]
+    sentence = (f"Ours: {value} {seeds_phrase(n)}, {where}, {judged}; with {n} seed{'s' if n > 1 else ''}, fewer than "
+                f"the {ENOUGH_SEEDS} an equivalence test needs, this is not a reproduction.")
+    return verdict, sentence, {**numbers, "tolerance": outside}
+
+
+def seed_verdict(claimed_sign: int, direction: str) -> str:
+    """A claimed direction (+1: a above b, -1: below) against `analysis.stats.seed_differences`' direction of a
+    minus b: shown the claimed way is supported, shown the other way contradicted, anything else inconclusive."""
+    if direction not in ("higher", "lower"):
+        return INCONCLUSIVE
+    return SUPPORTED if (direction == "higher") == (claimed_sign > 0) else CONTRADICTED
+
+
+def seed_comparison_words(row, a: str, b: str, unit: str = "points", digits: int = 2) -> str:
+    """One row of `seed_differences` in words: the mean difference over seeds, its interval and the Holm p, or why
+    no test was run."""
+    n = int(row["seeds"])
+    if n < ENOUGH_SEEDS:
+        return (f"{a} minus {b} is {row['mean']:+.{digits}f} {unit} {seeds_phrase(n)}; a test over seeds needs "
+                f"{ENOUGH_SEEDS} seeds per arm, so this says nothing about the recipes")
+    interval = f"95 % interval over seeds {row['low']:+.{digits}f} to {row['high']:+.{digits}f}"
+    test = f"t-test over seeds p = {row['p']:.2g}, Holm-adjusted {row['p (Holm)']:.2g}"
+    if row["direction"] == "no clear difference":
+        return f"{a} and {b} do not differ clearly {seeds_phrase(n)}: {a} minus {b} is {row['mean']:+.{digits}f} {unit} " \
+               f"({interval}; {test})"
+    side = "above" if row["direction"] == "higher" else "below"
+    return f"{a} is {abs(row['mean']):.{digits}f} {unit} {side} {b} {seeds_phrase(n)} ({interval}; {test})"
 
 
 def interval_side(low: float, high: float) -> str:
@@ -185,11 +231,11 @@ def robustness_verdict(summary: dict, low: float, high: float, reference: float 
                        alpha: float = ALPHA.value) -> str:
     """'Less robust' (claimed: above the reference) needs the interval above it, the median above it, no one or
     two conditions carrying the mean, and losses on significantly more conditions than wins (`sign_test`): a
-    model that wins on 6 of 13 is not less robust across the board, whatever its mean. The opposite needs all
-    of it the other way; anything else is inconclusive."""
+    model that wins on 6 of 13 is not less robust across the board, whatever its mean. All of it the other way
+    round shows the opposite (contradicted); anything else is inconclusive."""
     worse_p, better_p = sign_test(summary)
     if low > reference and summary["median"] > reference and worse_p < alpha and not summary["carried_by"]:
         return SUPPORTED
     if high < reference and summary["median"] < reference and better_p < alpha and not summary["carried_by"]:
-        return NOT_SUPPORTED
+        return CONTRADICTED
     return INCONCLUSIVE

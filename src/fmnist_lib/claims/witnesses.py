@@ -19,7 +19,7 @@ from . import rules
 from . import writeup_augmentation as wa
 from . import writeup_baselines as wb
 from .evidence import RunSet
-from .verdicts import REPRODUCED, SUPPORTED, Claim
+from .verdicts import CONSISTENT, REPRODUCED, SUPPORTED, Claim
 from .writeup_failures import CASES, case_key
 
 CUSTOM_ACCURACY = "writeup.accuracy.custom_cnn"
@@ -81,7 +81,8 @@ def against_printed(claim: Claim, value: float) -> str:
         return "Ours is not judged against it: the rule did not record the values it judged."
     what, unit = JUDGED[claim.key]
     verdict, sentence, _ = rules.compare_number(value, numbers["values"], n_images=numbers["n_images"], what=what,
-                                                unit=unit, single_run_error=numbers["single_run_error"])
+                                                unit=numbers.get("unit", unit), digits=numbers.get("digits", 2),
+                                                margin=numbers["margin"], single_run_error=numbers["single_run_error"])
     sentence = sentence.replace("the write-up's", "the printed").replace(" points points", " points")
     if not unit:  # a loss has no unit: the rule's sentence says 'points' (as the claim's own sentence drops it)
         sentence = sentence.replace(" points", "").replace(" point", "")
@@ -135,7 +136,7 @@ def curve_witnesses() -> dict[str, tuple[Claim, str]]:
 
 def curve_note(theirs: Claim) -> str:
     """'' when the printed history bears the claim out, else a sentence saying what it shows."""
-    if theirs.verdict in (REPRODUCED, SUPPORTED):
+    if theirs.verdict in (REPRODUCED, SUPPORTED, CONSISTENT):
         return ""
     return (f"Their own printed history, measured as ours is, does not bear the text out ({theirs.verdict}): "
             f"{theirs.sentence}")

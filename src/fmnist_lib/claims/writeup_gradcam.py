@@ -8,6 +8,7 @@ about the model, so then the verdict is inconclusive whatever the test gave.
 from __future__ import annotations
 
 from ..analysis.thresholds import ALPHA, MIN_ERRORS
+from . import rules
 from .evidence import RunSet, not_at_protocol
 from .verdicts import INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTABLE, SUPPORTED, Claim, Evidence
 
@@ -50,7 +51,7 @@ def gradcam_claim(pattern: str, result: dict | None, runs: RunSet | None, maps_t
     if maps_trusted is False:
         verdict = INCONCLUSIVE
     else:
-        verdict = SUPPORTED if result["supported"] else NOT_SUPPORTED
+        verdict = rules.at_seeds(SUPPORTED if result["supported"] else NOT_SUPPORTED, runs.n)  # one run: consistent
     sentence = f"Over {n:,} errors: {effect}; {trust}."
     return Claim(key, statement, verdict, sentence, evidence, ours=effect.split(" (")[0], theirs="observed",
                  source="write-up §6", numbers={"n": n, "p_value": result["p_value"]})

@@ -5,7 +5,7 @@ sentences on the policy comparison (which confusions each policy removes, which 
 
 A robustness gain is a lower mCE than the model trained without augmentation, seed i against seed i, on the
 corruptions the augmented model never trained on; a difference counts only when its 95 % interval over seeds
-excludes zero, and one seed gives no verdict. It is one pre-stated claim, so its interval is not adjusted for
+excludes zero (the other way round, it is contradicted), and fewer than MIN_SEEDS seeds give no verdict. It is one pre-stated claim, so its interval is not adjusted for
 the augmentation page's other comparisons (that page's table is, with Holm's method).
 """
 
@@ -18,8 +18,9 @@ from . import rules
 from ..data import writeup
 from ..training.config import PROTOCOL
 from .evidence import FULL_BUILD, RunSet
-from .verdicts import CONTRADICTED, INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTABLE, Claim, Evidence
-from ..analysis.thresholds import ALPHA, PERSISTS
+from .verdicts import CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE, Claim, Evidence
+from .writeup_baselines import number_method
+from ..analysis.thresholds import ALPHA, EQUIVALENT, PERSISTS
 
 SOURCE_ROBUSTNESS = "write-up §7.2"
 SOURCE_CODE = "write-up's code"
@@ -44,8 +45,7 @@ def crop_flip_erase_accuracy_claim(runs: RunSet | None) -> Claim:
     verdict, sentence, numbers = rules.compare_number(CROP_FLIP_ERASE_15, runs.accuracies, n_images=runs.test_images,
                                                       what="the crop + flip + erasing model's accuracy")
     return Claim("writeup.crop_flip_erase_accuracy", statement, verdict, sentence,
-                 runs.evidence("prediction interval of one run over the seeds (twice the sampling error at one seed)",
-                               page="augmentation"),
+                 runs.evidence(number_method(runs, f"± {EQUIVALENT.value} points"), page="augmentation"),
                  ours=f"{numbers['mean']:.2f} %", theirs=theirs, source=SOURCE_CODE, numbers=numbers)
 
 
@@ -68,14 +68,15 @@ def robustness_gain_claim(mce: dict | None, relative: dict | None, budget: str, 
              f"model's mCE minus the plain model's is {mce['difference']:+.1f} points")
     rel = f"; relative mCE, which discounts clean accuracy, {relative['difference']:+.1f}" if relative else ""
     ours = f"{mce['difference']:+.1f} mCE points"
-    if mce["seeds"] < 2:
+    if mce["seeds"] < rules.ENOUGH_SEEDS:
+        n = int(mce["seeds"])
         return Claim("writeup.robustness_gain", statement, INCONCLUSIVE,
-                     f"With 1 seed per arm, {found}{rel}: one pair of runs cannot tell a gain from seed-to-seed "
-                     "variation.", evidence, ours=ours + " (1 seed)", theirs="gains", source=SOURCE_ROBUSTNESS)
+                     f"With {n} seed{'s' if n > 1 else ''} per arm, {found}{rel}: fewer than the {rules.ENOUGH_SEEDS} "
+                     "seeds a test over seeds needs, so no gain can be told from seed-to-seed variation.", evidence,
+                     ours=ours + f" ({n} seed{'s' if n > 1 else ''})", theirs="gains", source=SOURCE_ROBUSTNESS)
     verdict = rules.direction_verdict(-1, mce["low"], mce["high"])
-    verdict = NOT_SUPPORTED if verdict == CONTRADICTED else verdict
     words = {INCONCLUSIVE: "the interval includes zero, so no gain is shown",
-             NOT_SUPPORTED: "the augmented model is less robust",
+             CONTRADICTED: "the augmented model is less robust, the opposite of the claim",
              }.get(verdict, "the augmented model is more robust")
     sentence = (f"{found[0].upper()}{found[1:]} {rules.seeds_phrase(mce['seeds'])} (95 % interval "
                 f"{mce['low']:+.1f} to {mce['high']:+.1f}){rel}: {words}.")

@@ -1,6 +1,7 @@
-"""What the claims page shows: the write-up's claims with this build's verdicts, as a table with links to the
-evidence, each claim's reasoning, the write-up's four cases found in its own run, and the counts the landing
-page's at-a-glance table reads (keys without the `claims_` prefix)."""
+"""What the claims page shows: the write-up's claims with this build's verdicts (each cell saying how many seeds it
+rests on), as a table with links to the evidence, each claim's reasoning, every threshold a verdict reads, the
+write-up's four cases found in its own run, and the counts the landing page's at-a-glance table reads (keys without
+the `claims_` prefix; verdict totals count one measurement once)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import html
 import pandas as pd
 
 from ...analysis import explain
+from ...analysis.thresholds import FEW_SEEDS_OUTSIDE, MIN_SEEDS, THRESHOLDS
 from ...claims import forensics_runs
 from ...claims.ledger import CUSTOM, LedgerInputs, model_runs
-from ...claims.verdicts import VERDICTS, Claim, claims_table, verdict_counts
+from ...claims.verdicts import VERDICTS, Claim, claims_table, measurement_counts, verdict_cell
 from ...claims.writeup_failures import CASES, TOP, case_instance, case_key
 from ...data.fashion_mnist import FashionMNIST
 from ...data.writeup_printed import COMMIT, HISTORIES, REPOSITORY, printed_for
@@ -36,16 +38,33 @@ def ledger_inputs(profile: Profile, weights: str, device: str, seed: int) -> Led
 
 
 def summary_values(claims: list[Claim]) -> dict:
-    """How many claims got each verdict, and the at-a-glance rows' numbers and verdicts."""
-    counts = verdict_counts(claims)
-    values = {"n_claims": len(claims), **{f"n_{verdict.replace(' ', '_')}": n for verdict, n in counts.items()},
-              "n_testable": len(claims) - counts[VERDICTS[-1]]}
+    """How many measurements got each verdict (claims re-stating one measurement count once), and the
+    at-a-glance rows' numbers and verdicts (with the seeds they rest on)."""
+    counts = measurement_counts(claims)
+    n_measurements = sum(counts.values())
+    values = {"n_claims": len(claims), "n_measurements": n_measurements,
+              "n_restated": len(claims) - n_measurements,
+              **{f"n_{verdict.replace(' ', '_')}": n for verdict, n in counts.items()},
+              "n_testable": n_measurements - counts[VERDICTS[-1]]}
     by_key = {claim.key: claim for claim in claims}
     for key, name in GLANCE.items():
         claim = by_key[key]
         values |= {f"{name}_ours": claim.ours or "—", f"{name}_theirs": claim.theirs or "—",
-                   f"{name}_verdict": claim.verdict}
+                   f"{name}_verdict": verdict_cell(claim)}
     return values
+
+
+def threshold_frame() -> pd.DataFrame:
+    """Every threshold a verdict of the report reads (`analysis.thresholds.THRESHOLDS`): its value, what it decides
+    and why that value."""
+    rows = [{"threshold": name.lower().replace("_", " "), "value": f"{t.value:g} {t.unit}", "decides": t.decides,
+             "why this value": t.why} for name, t in THRESHOLDS.items()]
+    return pd.DataFrame(rows, columns=["threshold", "value", "decides", "why this value"])
+
+
+def thresholds_html() -> str:
+    """The threshold table as HTML (cells escaped)."""
+    return threshold_frame().to_html(index=False, classes="claims-table", border=0)
 
 
 def _link(section: str) -> str:
@@ -64,7 +83,7 @@ def claims_frame(claims: list[Claim]) -> pd.DataFrame:
     return pd.DataFrame({"#": range(1, len(table) + 1), "where": table["source"].str.replace("write-up ", ""),
                          "claim": table["claim"].map(html.escape), "write-up": table["write-up"].map(html.escape),
                          "their notebooks printed": printed, "ours": table["ours"].map(html.escape),
-                         "verdict": table["verdict"], "evidence": table["page"].map(_link)})
+                         "verdict": table["verdict cell"], "evidence": table["page"].map(_link)})
 
 
 def claims_html(claims: list[Claim]) -> str:
@@ -78,7 +97,7 @@ def details_markdown(claims: list[Claim]) -> str:
     for number, claim in enumerate(claims, start=1):
         note = f" {claim.printed_note}" if claim.printed_note else ""
         lines.append(f"{number}. **{claim.statement[0].upper() + claim.statement[1:]}** ({claim.source}): "
-                     f"*{claim.verdict}*. {claim.sentence} Evidence: {claim.evidence.text()}.{note}")
+                     f"*{verdict_cell(claim)}*. {claim.sentence} Evidence: {claim.evidence.text()}.{note}")
     return "\n".join(lines)
 
 
@@ -138,7 +157,7 @@ def case_figure(claims: list[Claim], run: Run, data: FashionMNIST, weights: str,
     images = data.test_images[indices]
     cams = {"predicted class": explain.compute_cams(model, images, [c.predicted for c, _ in found], method=method),
             "true class": explain.compute_cams(model, images, [c.label for c, _ in found], method=method)}
-    verdicts = {claim.key: claim.verdict for claim in claims}
+    verdicts = {claim.key: verdict_cell(claim) for claim in claims}
     titles = [f"#{index}: {case.case}\n{errors.loc[index, 'confidence']:.1%}, "
               f"{verdicts[case_key(case)]}" for case, index in found]
     return cam_grid(images.numpy(), cams, titles=titles)
@@ -159,8 +178,10 @@ def runs_for_cases(runs: dict) -> Run:
 
 
 def rule_values() -> dict:
-    """What the page's prose says about how claims are judged: the write-up's budget, and how extreme a case must be."""
-    return {"protocol_budget": PROTOCOL_BUDGET, "top_errors": TOP}
+    """What the page's prose says about how claims are judged: the write-up's budget, how extreme a case must be, the
+    seeds a reproduction needs and how far off a number on fewer seeds must lie to be contradicted."""
+    return {"protocol_budget": PROTOCOL_BUDGET, "top_errors": TOP, "min_seeds": int(MIN_SEEDS.value),
+            "few_seeds_outside": f"{FEW_SEEDS_OUTSIDE.value:g}"}
 
 
 def protocol_text(runs: dict) -> str:

@@ -10,6 +10,7 @@ import pandas as pd
 from ...analysis import augmentation_study, label_audit, persistence, stats
 from ...analysis.error_detection import auroc_difference
 from ...analysis.seed_runs import run_table, sampling_error, size_word, training_text
+from ...analysis.thresholds import MIN_SEEDS
 from ...claims.gather import runset
 from ...claims.report_claims import detector_claim, persistence_scope_claim
 from ...data import writeup
@@ -21,6 +22,8 @@ from ...training.model_parts import model_label
 from ..plots.statistics import image_gallery
 from ..profiles import STUDY_MODEL, Profile, baseline_configs, get_profile
 from ..text import join_names, persistent_titles, showcase_captions, suspect_titles
+
+MIN_SEEDS_TEXT = f"{MIN_SEEDS.value:g}"  # seeds per arm a test over seeds needs, for the page's prose
 
 
 def spread_values(custom_runs: list[Run], n_test: int) -> dict:
@@ -86,9 +89,11 @@ def pairs_values(pairs: pd.DataFrame | None, matched: pd.DataFrame | None, match
             else "with a single model there is no pair to test",
             "budget_text": f"The runs compared are the baselines page's runs at one budget, {budget}, seed {seed}, so "
             "the tests compare architectures trained alike, at that budget.",
-            "matched_text": "Where several models have seed runs, the next table repeats the "
-            "comparison seed by seed: how many seeds put model a ahead, and in how many McNemar's test is significant "
-            "(Holm over every pair and seed)." if matched is not None else "Only one of these models has seed runs "
+            "matched_text": "Where several models have seed runs, the next table compares them over seeds, "
+            "which speaks about the architectures: the mean difference with its 95 % interval over seeds and a t-test "
+            "Holm-adjusted over the pairs (a direction needs "
+            f"{MIN_SEEDS_TEXT} seeds per model), then how many seeds put model a ahead and in how many McNemar's test "
+            "on those weights is significant (Holm over every pair and seed)." if matched is not None else "Only one of these models has seed runs "
             "in this profile, so they are compared on one run each."}
 
 
