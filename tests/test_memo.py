@@ -110,3 +110,16 @@ def test_arrays_are_stored_once_without_pickle_and_a_damaged_file_is_recomputed(
     memo.remembered_arrays(run, "features", {"weights": "best"}, compute, device="cpu")
     assert len(calls) == 3  # only the damaged one again
     assert not list((tmp_path / ".analyses").glob("*.tmp*"))
+
+
+def test_a_device_given_as_torch_device_is_the_same_key_as_its_name(tmp_path):
+    import numpy as np
+    import torch
+
+    from fmnist_lib.analysis.memo import remembered_arrays
+
+    run = tmp_path / "custom_cnn-0000000000000000"
+    run.mkdir()
+    stored = remembered_arrays(run, "demo", {"n": 1}, lambda: {"x": np.arange(3)}, device=torch.device("cpu"))
+    again = remembered_arrays(run, "demo", {"n": 1}, lambda: pytest.fail("computed twice"), device="cpu")
+    assert np.array_equal(stored["x"], again["x"])

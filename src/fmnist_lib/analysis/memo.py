@@ -50,7 +50,8 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def _path(run_path: Path, name: str, parameters: dict, device: str, code: tuple[str, ...], suffix: str) -> Path:
+def _path(run_path: Path, name: str, parameters: dict, device, code: tuple[str, ...], suffix: str) -> Path:
+    device = str(device)  # 'cuda:0' and torch.device('cuda:0') are one key
     key = hashlib.sha256(json.dumps({"name": name, "parameters": parameters, "device": device,
                                      "code": code_fingerprint(code), "software": software(device)},
                                     sort_keys=True, default=str).encode()).hexdigest()[:16]
