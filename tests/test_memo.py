@@ -4,6 +4,10 @@ packages that compute it, or damage says so."""
 import math
 import shutil
 
+import numpy as np
+import pytest
+import torch
+
 from fmnist_lib import fingerprint
 from fmnist_lib.analysis import memo
 from fmnist_lib.claims.ledger import LEDGER_CODE
@@ -113,13 +117,8 @@ def test_arrays_are_stored_once_without_pickle_and_a_damaged_file_is_recomputed(
 
 
 def test_a_device_given_as_torch_device_is_the_same_key_as_its_name(tmp_path):
-    import numpy as np
-    import torch
-
-    from fmnist_lib.analysis.memo import remembered_arrays
-
     run = tmp_path / "custom_cnn-0000000000000000"
     run.mkdir()
-    stored = remembered_arrays(run, "demo", {"n": 1}, lambda: {"x": np.arange(3)}, device=torch.device("cpu"))
-    again = remembered_arrays(run, "demo", {"n": 1}, lambda: pytest.fail("computed twice"), device="cpu")
+    stored = memo.remembered_arrays(run, "demo", {"n": 1}, lambda: {"x": np.arange(3)}, device=torch.device("cpu"))
+    again = memo.remembered_arrays(run, "demo", {"n": 1}, lambda: pytest.fail("computed twice"), device="cpu")
     assert np.array_equal(stored["x"], again["x"])
