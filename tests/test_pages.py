@@ -211,3 +211,29 @@ def test_claims_case_figure_titles_each_case_found_with_its_verdict(fmnist):
     fig = claims_page.case_figure(verdict, run, fmnist, "final", "cpu")
     texts = [text.get_text() for text in fig.findobj(matplotlib.text.Text)]
     assert any("#3: Sneaker → Ankle boot" in text and "reproduced" in text for text in texts), texts
+
+
+def test_robustness_ranking_leaves_out_models_under_the_accuracy_floor(stress):
+    """A barely trained model with the lowest errors takes part in no ranking, no leader count, no 'best calibrated'."""
+    result, ce, summary = stress
+    alike = {name: "15 epochs" for name in summary.index}
+    accuracy = {robustness.REFERENCE: 0.9, "Better": 0.2, robustness.AUGMENTED: 0.9}  # "Better" has not converged
+    table = robustness.ranked_leaders(ce, accuracy)
+    assert "Better" not in set(table["lowest CE"]) | set(table["lowest relative CE"])
+    assert "Better" in set(robustness.ranked_leaders(ce)["lowest CE"])  # without the floor it would lead
+    ranked = robustness.ranking_values(summary, table, result, alike, {"A": 50}, accuracy)
+    assert "Better" not in ranked["ranking_text"] and "Better" not in ranked["leaders_text"]
+    assert ranked["best_mce_model"] == robustness.AUGMENTED
+    values = robustness.convergence_values(accuracy)
+    assert values["not_converged"] == "Better" and values["n_not_converged"] == 1
+    assert robustness.with_status(summary, accuracy).loc["Better", "status"] == "not converged"
+    none_left = {name: 0.2 for name in accuracy} | {robustness.REFERENCE: 0.9}
+    empty = robustness.ranking_values(summary, robustness.ranked_leaders(ce, none_left), result, alike, {"A": 50},
+                                      none_left)
+    assert empty["ranking_verdict"] == "not testable with this build" and "floor" in empty["ranking_text"]
+    shift = pd.DataFrame({"model": [robustness.REFERENCE, "Better"] * 2, "severity": [0, 0, 5, 5],
+                          "accuracy": [0.9, 0.2, 0.5, 0.1], "ECE": [0.02, 0.03, 0.2, 0.01],
+                          "ECE scaled": [0.01, 0.02, 0.1, 0.2]})
+    assert robustness.shift_values(shift, (1, 5))["best_shift_model"] == "Better"
+    floored = robustness.shift_values(shift, (1, 5), accuracy=accuracy)
+    assert floored["best_shift_model"] == robustness.REFERENCE and "Fewer than two" in floored["best_shift_text"]
