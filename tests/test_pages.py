@@ -237,3 +237,20 @@ def test_robustness_ranking_leaves_out_models_under_the_accuracy_floor(stress):
     assert robustness.shift_values(shift, (1, 5))["best_shift_model"] == "Better"
     floored = robustness.shift_values(shift, (1, 5), accuracy=accuracy)
     assert floored["best_shift_model"] == robustness.REFERENCE and "Fewer than two" in floored["best_shift_text"]
+
+
+def test_saliency_counts_leave_out_blank_maps_and_models_under_the_floor():
+    verdicts = pd.DataFrame({"passes": [True, False, True, False], "outcome": ["pass", "blank", "pass", "fail"],
+                             "top_rho": [0.5, 0.0, 0.4, 0.9], "final_rho": [0.1, float("nan"), 0.0, 0.8],
+                             "floor": [0.2, 0.2, 0.2, 0.2], "first_below": ["block 2", None, "block 1", None]},
+                            index=["Custom CNN", "VGG-16", "VGG-19", "ResNet-18"])
+    accuracy = {"Custom CNN": 0.9, "VGG-16": 0.85, "VGG-19": 0.2, "ResNet-18": 0.88}
+    values = saliency.randomisation_values(verdicts, "Custom CNN", accuracy)
+    assert (values["n_pass"], values["n_models"]) == (1, 3)  # VGG-19 passes on paper, but has not converged
+    assert values["blank_list"] == "VGG-16" and values["not_counted"] == "VGG-19" and values["fail_list"] == "ResNet-18"
+    assert saliency.with_status(verdicts, accuracy).outcome.tolist() == ["pass", "blank", "not converged", "fail"]
+    assert saliency.randomisation_values(verdicts, "VGG-16", accuracy)["custom_verdict_text"].startswith("are blank")
+    assert saliency.explain_qualifier("blank", {"ROAD score": {"better": True}}).endswith("either way")
+    floor = {"ROAD score": {"better": False}, "deletion AUC": {"better": False}}
+    assert saliency.floor_sentence("gradcam", floor) == (
+        "gradcam's maps do not beat the random-weights floor, by ROAD or by deletion AUC")
