@@ -58,3 +58,12 @@ def findings_values(claims: list[Claim]) -> dict:
     for finding in found:
         values |= {f"finding_{finding.rank}_text": finding.sentence, f"finding_{finding.rank}_verdict": finding.verdict}
     return values
+
+
+def findings_list_html(claims: list[Claim], prefix: str = "") -> str:
+    """The findings as a numbered list of sentences, each with a link to its evidence: what the conclusion reads."""
+    found = select_findings(claims)
+    if not found:
+        return f"<p>{html.escape(summary_sentence(claims, []))}</p>"
+    items = "".join(f"<li>{html.escape(f.sentence)} Evidence: {_link(f.page, prefix)}.</li>" for f in found)
+    return f'<ol class="findings-list">{items}</ol>'
