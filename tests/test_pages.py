@@ -231,6 +231,7 @@ def test_robustness_ranking_leaves_out_models_under_the_accuracy_floor(stress):
     empty = robustness.ranking_values(summary, robustness.ranked_leaders(ce, none_left), result, alike, {"A": 50},
                                       none_left)
     assert empty["ranking_verdict"] == "not testable with this build" and "floor" in empty["ranking_text"]
+    assert empty["n_corruptions"] == 3
     shift = pd.DataFrame({"model": [robustness.REFERENCE, "Better"] * 2, "severity": [0, 0, 5, 5],
                           "accuracy": [0.9, 0.2, 0.5, 0.1], "ECE": [0.02, 0.03, 0.2, 0.01],
                           "ECE scaled": [0.01, 0.02, 0.1, 0.2]})

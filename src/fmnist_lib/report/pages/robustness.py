@@ -95,7 +95,7 @@ def ranking_values(summary: pd.DataFrame, leaders: pd.DataFrame, result: StressR
     if not others or leaders.empty:
         text = ("No model compared with the custom CNN reaches the accuracy floor, so none is ranked by robustness."
                 if not others else "No converged model has a corruption error to compare, so none is ranked.")
-        return {"ranking_text": text, "ranking_verdict": NOT_TESTABLE,
+        return {"ranking_text": text, "ranking_verdict": NOT_TESTABLE, "n_corruptions": len(result.corruptions),
                 "leaders_text": "The table is empty for the same reason: it lists converged models only."}
     ranked = summary.loc[[name for name in summary.index if name in kept or name == REFERENCE]]
     mce = {name: (float(ranked.loc[name, "mCE"]), float(ranked.loc[name, "mCE low"]), float(ranked.loc[name, "mCE high"]))
