@@ -10,13 +10,13 @@ import pandas as pd
 from ...analysis.policy_study import (confusion_counts, policy_comparisons, policy_scores, policy_stress,
                                       policy_table, run_name)
 from ...analysis.seed_runs import training_text
-from ...claims.evidence import PROTOCOL_EPOCHS
 from ...claims.writeup_policies import (CROP_FLIP_ERASE_15, METRIC_WORDS, comparison_sentence, confusion_sentence,
                                         robustness_gain_claim)
 from ...data.augmentation import POLICIES, POLICY_NAMES, trained_on
 from ...data.corruptions import label
 from ...data.fashion_mnist import FashionMNIST
 from ...runs.cache import Run
+from ...training.config import PROTOCOL
 from ..profiles import Profile
 from ..text import join_names
 
@@ -48,7 +48,7 @@ def compare_policies(runs: dict[str, list[Run]], data: FashionMNIST, profile: Pr
               "stress_severities": join_names([str(s) for s in profile.stress_severities]),
               "n_comparisons": len(comparisons), "comparison_text": comparison_sentence(comparisons),
               "confusion_text": confusion_sentence(confusions, seeds), "policies_note": policies_note(runs),
-              "crop_writeup": CROP_FLIP_ERASE_15, "crop_writeup_epochs": PROTOCOL_EPOCHS,
+              "crop_writeup": CROP_FLIP_ERASE_15, "crop_writeup_epochs": PROTOCOL.epochs,
               **robustness_values(comparisons, result.corruptions, training_text(runs["none"][0].config))}
     return PolicyComparison(scores, policy_table(scores), comparisons, confusions, values)
 
