@@ -46,6 +46,8 @@ def test_all_untestable_says_so():
     claims = [claim("a", NOT_TESTABLE), claim("b", NOT_TESTABLE)]
     assert select_findings(claims) == []
     assert "can test none of the 2 claims" in summary_sentence(claims, [])
+    one = [claim("a", NOT_TESTABLE), claim("b", SUPPORTED)]
+    assert "tests 1 of the 2 claims; the table shows it," in summary_sentence(one, select_findings(one))
 
 
 def test_sentence_is_made_of_the_claims_fields():

@@ -96,7 +96,7 @@ def summary_sentence(claims: list[Claim], findings: list[Finding]) -> str:
     if not findings:
         return (f"This build can test none of the {len(claims)} claims: every one is about runs it does not train, "
                 "so it reports no finding.")
-    shown = ("all of them" if len(findings) == n_testable
+    shown = ("it" if n_testable == 1 else "all of them" if len(findings) == n_testable
              else f"the {len(findings)} resting on the strongest evidence")
     return (f"This build tests {n_testable} of the {len(claims)} claims; the table shows {shown}, decisive verdicts "
             f"first, those over several seeds before those from one run. {_untestable_count(n_untestable)}")
