@@ -23,7 +23,10 @@ def glued(monkeypatch):
 def test_a_page_without_runs_glues_its_profile_box_and_reads_no_data(glued):
     opened = opening.open_section("conclusion", profile="smoke")
     assert opened.runs == {} and opened.profile is get_profile("smoke")
-    assert glued == {"conclusion_profile": "smoke", "conclusion_profile_note": get_profile("smoke").note}
+    assert glued == {"conclusion_profile": "smoke", "conclusion_profile_note": get_profile("smoke").note,
+                     "conclusion_profile_short": opening.short_note(get_profile("smoke"))}
+    assert opening.short_note(get_profile("cpu")) == ("Custom CNN 15 epochs on 50,000 images; VGG-16, VGG-19 and ResNet-18 2 "
+                                                      "epochs on 10,000 images")
     assert "data" not in vars(opened)  # read only when a page asks for it
     opened.glue({"x": 1})
     assert glued["conclusion_x"] == 1

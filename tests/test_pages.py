@@ -226,3 +226,47 @@ def test_claims_threshold_table_lists_every_threshold_with_its_reason():
     margin = table.set_index("threshold").loc["equivalent"]
     assert margin["value"] == "0.5 points" and "equivalence test" in margin["decides"]
     assert "min seeds" in set(table["threshold"]) and "<table" in claims_page.thresholds_html()
+
+
+def test_robustness_ranking_leaves_out_models_under_the_accuracy_floor(stress):
+    """A barely trained model with the lowest errors takes part in no ranking, no leader count, no 'best calibrated'."""
+    result, ce, summary = stress
+    alike = {name: "15 epochs" for name in summary.index}
+    accuracy = {robustness.REFERENCE: 0.9, "Better": 0.2, robustness.AUGMENTED: 0.9}  # "Better" has not converged
+    table = robustness.ranked_leaders(ce, accuracy)
+    assert "Better" not in set(table["lowest CE"]) | set(table["lowest relative CE"])
+    assert "Better" in set(robustness.ranked_leaders(ce)["lowest CE"])  # without the floor it would lead
+    ranked = robustness.ranking_values(summary, table, result, alike, {"A": 50}, accuracy)
+    assert "Better" not in ranked["ranking_text"] and "Better" not in ranked["leaders_text"]
+    assert ranked["best_mce_model"] == robustness.AUGMENTED
+    values = robustness.convergence_values(accuracy)
+    assert values["not_converged"] == "Better" and values["n_not_converged"] == 1
+    assert robustness.with_status(summary, accuracy).loc["Better", "status"] == "not converged"
+    none_left = {name: 0.2 for name in accuracy} | {robustness.REFERENCE: 0.9}
+    empty = robustness.ranking_values(summary, robustness.ranked_leaders(ce, none_left), result, alike, {"A": 50},
+                                      none_left)
+    assert empty["ranking_verdict"] == "not testable with this build" and "floor" in empty["ranking_text"]
+    assert empty["n_corruptions"] == 3
+    shift = pd.DataFrame({"model": [robustness.REFERENCE, "Better"] * 2, "severity": [0, 0, 5, 5],
+                          "accuracy": [0.9, 0.2, 0.5, 0.1], "ECE": [0.02, 0.03, 0.2, 0.01],
+                          "ECE scaled": [0.01, 0.02, 0.1, 0.2]})
+    assert robustness.shift_values(shift, (1, 5))["best_shift_model"] == "Better"
+    floored = robustness.shift_values(shift, (1, 5), accuracy=accuracy)
+    assert floored["best_shift_model"] == robustness.REFERENCE and "Fewer than two" in floored["best_shift_text"]
+
+
+def test_saliency_counts_leave_out_blank_maps_and_models_under_the_floor():
+    verdicts = pd.DataFrame({"passes": [True, False, True, False], "outcome": ["pass", "blank", "pass", "fail"],
+                             "top_rho": [0.5, 0.0, 0.4, 0.9], "final_rho": [0.1, float("nan"), 0.0, 0.8],
+                             "floor": [0.2, 0.2, 0.2, 0.2], "first_below": ["block 2", None, "block 1", None]},
+                            index=["Custom CNN", "VGG-16", "VGG-19", "ResNet-18"])
+    accuracy = {"Custom CNN": 0.9, "VGG-16": 0.85, "VGG-19": 0.2, "ResNet-18": 0.88}
+    values = saliency.randomisation_values(verdicts, "Custom CNN", accuracy)
+    assert (values["n_pass"], values["n_models"]) == (1, 3)  # VGG-19 passes on paper, but has not converged
+    assert values["blank_list"] == "VGG-16" and values["not_counted"] == "VGG-19" and values["fail_list"] == "ResNet-18"
+    assert saliency.with_status(verdicts, accuracy).outcome.tolist() == ["pass", "blank", "not converged", "fail"]
+    assert saliency.randomisation_values(verdicts, "VGG-16", accuracy)["custom_verdict_text"].startswith("are blank")
+    assert saliency.explain_qualifier("blank", {"ROAD score": {"better": True}}).endswith("either way")
+    floor = {"ROAD score": {"better": False}, "deletion AUC": {"better": False}}
+    assert saliency.floor_sentence("gradcam", floor) == (
+        "gradcam's maps do not beat the random-weights floor, by ROAD or by deletion AUC")

@@ -62,7 +62,8 @@ def test_rank_correlations_known_values():
     assert randomisation.rank_correlations(maps, maps) == pytest.approx([1, 1, 1])
     assert randomisation.rank_correlations(maps, 1 - maps) == pytest.approx([-1, -1, -1])
     blank = np.zeros((1, 28, 28))
-    assert randomisation.rank_correlations(maps[:1], blank)[0] == 0
+    assert np.isnan(randomisation.rank_correlations(maps[:1], blank)[0])  # blank: no ranking, never a "change"
+    assert np.isnan(randomisation.rank_correlations(maps[:1], blank + 1e-5 * maps[:1])[0])  # nearly blank too
     assert np.isnan(randomisation.rank_correlations(blank, maps[:1])[0])
 
 
@@ -86,6 +87,22 @@ def test_sanity_verdict_reads_the_midpoint_rule():
     assert passed["passes"] and passed["midpoint"] == pytest.approx(0.6) and passed["first_below"] == "block 1"
     failed = randomisation.sanity_verdict(randomisation.RandomisationResult(table, np.zeros((3, 1, 28, 28)), floor=-0.5))
     assert not failed["passes"] and failed["midpoint"] == pytest.approx(0.25) and failed["first_below"] is None
+    assert (passed["outcome"], failed["outcome"]) == ("pass", "fail")
+
+
+def test_blank_maps_are_reported_as_blank_not_as_a_pass():
+    """A model whose re-drawn (or original) maps are mostly blank neither passes nor fails: it is 'blank'."""
+    table = pd.DataFrame({"step": [0, 1, 2], "randomised": ["none", "output layer", "block 1"],
+                          "median rho": [1.0, 0.8, 0.0], "blank maps": [0.0, 0.0, 0.9]})
+    verdict = randomisation.sanity_verdict(randomisation.RandomisationResult(table, np.zeros((3, 1, 28, 28)), 0.2))
+    assert verdict["outcome"] == "blank" and not verdict["passes"]
+    dead = table.assign(**{"blank maps": [1.0, 1.0, 1.0]})
+    assert randomisation.sanity_verdict(randomisation.RandomisationResult(dead, np.zeros((3, 1, 28, 28)), 0.2))[
+        "outcome"] == "blank"
+    maps = np.zeros((3, 28, 28))
+    maps[1, 3, 3] = 1.0
+    maps[2] = 0.5 + 1e-6 * np.random.default_rng(0).random((28, 28))  # constant up to noise
+    assert randomisation.blank(maps).tolist() == [True, False, True]
 
 
 def test_untie_gives_distinct_ranks_in_the_maps_order():

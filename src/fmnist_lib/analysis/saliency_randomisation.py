@@ -19,6 +19,7 @@ from scipy import stats
 from torch import nn
 
 from ..training.model_parts import randomisation_stages
+from .thresholds import BLANK_MAP
 from ..training.models import Classifier
 from .explain import compute_cams
 
@@ -59,17 +60,23 @@ def reinitialise(modules: list[nn.Module], seed: int) -> None:
                     layer.reset_parameters()
 
 
+def blank(maps: np.ndarray, spread: float = BLANK_MAP.value) -> np.ndarray:
+    """Per map (N, H, W), whether it is blank: its values span less than `spread` (`thresholds.BLANK_MAP`)."""
+    maps = np.asarray(maps, np.float64)
+    return np.ptp(maps.reshape(len(maps), -1), axis=1) < spread
+
+
 def rank_correlations(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """Spearman rho of each pair of maps (N, H, W) x (N, H, W) -> (N,); ties share ranks.
 
-    A blank second map (all pixels equal) shares no ranking with the first: rho 0. A blank
-    first map has nothing to compare: NaN.
+    A pair with a blank map (`blank`: all pixels equal, or nearly) has no ranking to compare: NaN. A blank map is
+    reported as blank, never as a map that lost its resemblance (which would count as passing the test).
     """
     a, b = (stats.rankdata(np.asarray(m, np.float64).reshape(len(m), -1), axis=1) for m in (first, second))
     a, b = a - a.mean(1, keepdims=True), b - b.mean(1, keepdims=True)
     denominator = np.sqrt((a * a).sum(1) * (b * b).sum(1))
     rho = np.divide((a * b).sum(1), denominator, out=np.zeros(len(a)), where=denominator > 0)
-    rho[np.ptp(a, axis=1) == 0] = np.nan
+    rho[blank(first) | blank(second)] = np.nan
     return rho
 
 
@@ -78,7 +85,7 @@ def _summary(step: int, stage: str, rho: np.ndarray, cams: np.ndarray) -> dict:
     quartiles = np.percentile(valid, [25, 50, 75]) if len(valid) else [np.nan] * 3
     return {"step": step, "randomised": stage, "median rho": quartiles[1], "q25": quartiles[0], "q75": quartiles[2],
             "mean rho": valid.mean() if len(valid) else np.nan,
-            "blank maps": float((np.ptp(cams.reshape(len(cams), -1), axis=1) == 0).mean()), "n": len(valid)}
+            "blank maps": float(blank(cams).mean()), "n": len(valid)}
 
 
 @dataclass
@@ -124,18 +131,29 @@ def _cascade(model, images, target_classes, method, seed, n_examples) -> Randomi
     return RandomisationResult(pd.DataFrame(rows), np.stack(examples), unrelated_floor(original, seed))
 
 
+BLANK, PASS, FAIL = "blank", "pass", "fail"
+
+
 def sanity_verdict(result: RandomisationResult) -> dict:
     """Pass when, with every layer re-drawn, the median rho is closer to the floor than to 1.
 
     That is: the maps have lost more than half of the way from identical (rho 1) to the
     resemblance of unrelated maps (the floor). `first_below` names the first stage whose
-    randomisation brings the median below that midpoint (None if none does).
+    randomisation brings the median below that midpoint (None if none does). `outcome` is "blank" instead of
+    "pass" or "fail" when most of the trained model's maps, or most of the fully re-drawn model's, are blank: a blank
+    map ranks nothing, so it can neither keep nor lose a resemblance.
     """
     table = result.table
     midpoint = (1 + result.floor) / 2
     below = table[(table.step > 0) & (table["median rho"] < midpoint)]
     final = float(table["median rho"].iloc[-1])
-    return {"passes": bool(final < midpoint), "final_rho": final, "midpoint": midpoint, "floor": result.floor,
+    shares = table["blank maps"] if "blank maps" in table else pd.Series(0.0, index=table.index)
+    if shares.iloc[0] >= 0.5 or shares.iloc[-1] >= 0.5 or np.isnan(final):
+        outcome = BLANK
+    else:
+        outcome = PASS if final < midpoint else FAIL
+    return {"passes": outcome == PASS, "outcome": outcome, "final_rho": final, "midpoint": midpoint,
+            "floor": result.floor,
             "first_below": None if below.empty else str(below.randomised.iloc[0]),
             "first_below_step": None if below.empty else int(below.step.iloc[0]),
             "top_rho": float(table["median rho"].iloc[1]), "steps": int(table.step.max())}

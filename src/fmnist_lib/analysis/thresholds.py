@@ -113,4 +113,16 @@ PRINTED_AGREES = Threshold(
     "differ by at most this", "the printed line is rounded to its last digit: a larger difference is another number, "
     "not a rounding of the same one")
 
+# Stress tests and saliency checks read only converged models (the robustness and saliency pages, the conclusion).
+CONVERGED_ACCURACY = Threshold(
+    0.7, "test accuracy", "a model takes part in a ranking, a pass count or a 'most robust' only when its clean test "
+    "accuracy is at least this; below it, it is shown as 'not converged'",
+    "seven times chance (10 %), and the point below which most of a model's errors cannot be the write-up's failure "
+    "modes: a converged CNN confuses look-alike garments (shirt, pullover, coat; sneaker, ankle boot) on about 7 % of "
+    "the test images, so a model wrong on more than 30 % makes mostly errors a converged one never makes")
+BLANK_MAP = Threshold(
+    1e-3, "of full scale", "a CAM is blank when the spread of its values (max minus min) is below this",
+    "Grad-CAM's final ReLU can zero a whole map, and a map this flat ranks no pixel above another; stretched to full "
+    "contrast it would look like a real map")
+
 THRESHOLDS = {name: value for name, value in dict(globals()).items() if isinstance(value, Threshold)}

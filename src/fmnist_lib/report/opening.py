@@ -50,8 +50,23 @@ def open_section(name: str, **parameters) -> Opening:
     needed = section.runs(parameters)
     if section.configs(parameters):
         opened.runs = _load(needed, opened.data)
-    opened.glue({"profile": parameters["profile"], "profile_note": profile.note})
+    opened.glue({"profile": parameters["profile"], "profile_note": profile.note, "profile_short": short_note(profile)})
     return opened
+
+
+def short_note(profile: Profile) -> str:
+    """The profile's training budgets in one line ('custom CNN 15 epochs on 50,000 images; VGG-16 and ResNet-18 2
+    epochs on 10,000 images'): what later pages show instead of the full note, which the claims page gives once."""
+    from ..training.config import PROTOCOL
+    from ..training.model_parts import model_label
+
+    groups: dict[str, list[str]] = {}
+    for model, epochs in profile.epochs.items():
+        images = profile.train_subset.get(model) or PROTOCOL.n_train
+        groups.setdefault(f"{epochs} epoch{'s' if epochs != 1 else ''} on {images:,} images", []).append(
+            model_label(model))
+    return "; ".join(f"{' and '.join(names) if len(names) < 3 else ', '.join(names[:-1]) + ' and ' + names[-1]} "
+                     f"{budget}" for budget, names in groups.items())
 
 
 def _load(needed, data: FashionMNIST):

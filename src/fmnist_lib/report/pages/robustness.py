@@ -6,7 +6,9 @@ from __future__ import annotations
 import pandas as pd
 
 from ...analysis.calibration import Calibrated
-from ...analysis.robustness import StressResult, against_reference, mce_interval
+from ...analysis.convergence import NOT_CONVERGED, converged_names, not_converged_names, status
+from ...analysis.robustness import StressResult, against_reference, leaders, mce_interval
+from ...analysis.thresholds import CONVERGED_ACCURACY
 from ...data.corruptions import SEEN_BY_AUGMENTATION, label
 from ...runs.cache import Run
 from ...training.model_parts import model_label
@@ -55,13 +57,51 @@ def budgets(runs: dict[str, Run]) -> dict[str, str]:
     return {name: runset(run).budget.removesuffix(", augmented") for name, run in runs.items()}
 
 
+def _converged(names, accuracy: dict[str, float] | None) -> list[str]:
+    """The names whose model reaches the accuracy floor (all of them when no accuracies are given)."""
+    return list(names) if accuracy is None else converged_names({name: accuracy[name] for name in names})
+
+
+def convergence_values(accuracy: dict[str, float]) -> dict:
+    """The floor the page states, and which models fall under it (shown, but in no ranking or count)."""
+    under = not_converged_names(accuracy)
+    note = (f"{join_names(under)} {'is' if len(under) == 1 else 'are'} under it, shown as {NOT_CONVERGED} and left "
+            "out of every ranking, count and 'most robust' below" if under else
+            "Every model reaches it, so every model takes part in the rankings below")
+    return {"floor": 100 * CONVERGED_ACCURACY.value, "not_converged": join_names(under, empty="none"),
+            "n_not_converged": len(under), "convergence_note": note}
+
+
+def with_status(summary: pd.DataFrame, accuracy: dict[str, float]) -> pd.DataFrame:
+    """The mCE table with each model's clean test accuracy and whether it reaches the floor."""
+    table = summary.copy()
+    table.insert(0, "status", [status(accuracy)[name] for name in table.index])
+    table.insert(1, "clean test accuracy %", [100 * accuracy[name] for name in table.index])
+    return table
+
+
+def ranked_leaders(ce: pd.DataFrame, accuracy: dict[str, float] | None = None) -> pd.DataFrame:
+    """Per corruption, the converged model with the lowest CE and relative CE (`robustness.leaders`)."""
+    kept = _converged(list(dict.fromkeys(ce.model)), accuracy)
+    return leaders(ce[ce.model.isin(kept)])
+
+
 def ranking_values(summary: pd.DataFrame, leaders: pd.DataFrame, result: StressResult, trained: dict[str, str],
-                   n_test: dict[str, int]) -> dict:
-    """Which model is most robust (a claim: only among models trained alike), and who leads per corruption."""
-    mce = {name: (float(summary.loc[name, "mCE"]), float(summary.loc[name, "mCE low"]), float(summary.loc[name, "mCE high"]))
-           for name in summary.index}
+                   n_test: dict[str, int], accuracy: dict[str, float] | None = None) -> dict:
+    """Which model is most robust (a claim: only among converged models trained alike), and who leads per
+    corruption (`leaders` should come from `ranked_leaders`, so that it too leaves out models under the floor)."""
+    kept = _converged(summary.index, accuracy)
+    others = [name for name in kept if name != REFERENCE]
+    if not others or leaders.empty:
+        text = ("No model compared with the custom CNN reaches the accuracy floor, so none is ranked by robustness."
+                if not others else "No converged model has a corruption error to compare, so none is ranked.")
+        return {"ranking_text": text, "ranking_verdict": NOT_TESTABLE, "n_corruptions": len(result.corruptions),
+                "leaders_text": "The table is empty for the same reason: it lists converged models only."}
+    ranked = summary.loc[[name for name in summary.index if name in kept or name == REFERENCE]]
+    mce = {name: (float(ranked.loc[name, "mCE"]), float(ranked.loc[name, "mCE low"]), float(ranked.loc[name, "mCE high"]))
+           for name in ranked.index}
     claim = robustness_ranking_claim(mce, trained, REFERENCE)
-    values = mce_values(summary, leaders, result)
+    values = mce_values(ranked, leaders, result)
     if claim.verdict == NOT_TESTABLE:
         leaders_text = ("The table lists, for each corruption, the model with the lowest CE and the one with the lowest "
                         "relative CE; with the models trained for different budgets, it names the better-funded runs more "
@@ -113,11 +153,20 @@ def augmentation_values(result: StressResult, ce: pd.DataFrame, summary: pd.Data
             "aug_verdict": claim.sentence, "aug_claim_verdict": claim.verdict}
 
 
-def calibration_values(calibrated: Calibrated, n_test: int, trained: dict[str, str] | None = None) -> dict:
-    """Validation images per model, who is best calibrated among models trained alike (before and after
+def calibration_values(calibrated: Calibrated, n_test: int, trained: dict[str, str] | None = None,
+                       accuracy: dict[str, float] | None = None) -> dict:
+    """Validation images per model, who is best calibrated among converged models trained alike (before and after
     temperature scaling: a claim), and what scaling changed."""
-    table = calibrated.table
-    trained = trained or {name: "" for name in table.index}
+    every = calibrated.table
+    table = every.loc[_converged(every.index, accuracy)]
+    if table.empty:
+        return {"val_budget": join_names([f"{name} {n:,}" for name, n in calibrated.val_images.items()]),
+                "n_test": n_test, "calibration_text": "No model reaches the accuracy floor, so none is named the best "
+                "calibrated.", "calibration_claim_verdict": NOT_TESTABLE, "n_models": len(every),
+                "nll_lowered": int((every["val NLL scaled"] < every["val NLL"]).sum()),
+                "ece_lowered": int((every["ECE scaled"] < every["ECE"]).sum())}
+    trained = {name: value for name, value in (trained or {name: "" for name in table.index}).items()
+               if name in table.index}
     claim = calibration_claim({name: (100 * float(table.loc[name, "ECE"]), 100 * float(table.loc[name, "ECE scaled"]))
                                for name in table.index}, trained, {name: n_test for name in table.index})
     most_accurate, best_ece = table.accuracy.idxmax(), table.ECE.idxmin()
@@ -131,23 +180,30 @@ def calibration_values(calibrated: Calibrated, n_test: int, trained: dict[str, s
             "best_ece_model": best_ece, "best_ece": 100 * float(table.loc[best_ece, "ECE"]),
             "best_scaled_model": best_scaled, "best_scaled_ece": 100 * float(table.loc[best_scaled, "ECE scaled"]),
             "calibration_text": claim.sentence, "calibration_claim_verdict": claim.verdict,
-            "n_models": len(table), "nll_lowered": int((table["val NLL scaled"] < table["val NLL"]).sum()),
-            "ece_lowered": int((table["ECE scaled"] < table["ECE"]).sum())}
+            "n_models": len(every), "nll_lowered": int((every["val NLL scaled"] < every["val NLL"]).sum()),
+            "ece_lowered": int((every["ECE scaled"] < every["ECE"]).sum())}
 
 
-def shift_values(shift: pd.DataFrame, severities, trained: dict[str, str] | None = None) -> dict:
+def shift_values(shift: pd.DataFrame, severities, trained: dict[str, str] | None = None,
+                 accuracy: dict[str, float] | None = None) -> dict:
     """Calibration at the strongest severity against clean images (`robustness.calibration_under_corruption`);
-    the best calibrated there is named only when every model was trained alike."""
+    the best calibrated there is named only among converged models, and only when every one was trained alike."""
     worst = max(severities)
     at_worst = shift[shift.severity == worst].set_index("model")
     clean = shift[shift.severity == 0].set_index("model")
-    best = at_worst.ECE.idxmin()
-    alike = trained is None or len(set(trained.values())) == 1
-    best_text = (f"There, {best} is the best calibrated ({100 * float(at_worst.ECE.min()):.1f} %)." if alike else
-                 "The models were trained for different budgets, so none is named the best calibrated there.")
+    kept = _converged(at_worst.index, accuracy)
+    contenders = at_worst.loc[kept]
+    excluded = set(at_worst.index) - set(kept)
+    alike = trained is None or len({budget for name, budget in trained.items() if name not in excluded}) <= 1
+    best = contenders.ECE.idxmin() if len(contenders) else "no model"
+    if len(contenders) < 2:
+        best_text = "Fewer than two models reach the accuracy floor, so none is named the best calibrated there."
+    elif alike:
+        best_text = f"There, {best} is the best calibrated ({100 * float(contenders.ECE.min()):.1f} %)."
+    else:
+        best_text = "The models were trained for different budgets, so none is named the best calibrated there."
     return {"best_shift_text": best_text, "max_severity": worst, "ref_ece_clean": 100 * float(clean.loc[REFERENCE, "ECE"]),
             "ref_ece_worst": 100 * float(at_worst.loc[REFERENCE, "ECE"]),
             "ref_acc_worst": 100 * float(at_worst.loc[REFERENCE, "accuracy"]),
-            "n_ece_rises": int((at_worst.ECE > clean.ECE).sum()), "best_shift_model": at_worst.ECE.idxmin(),
-            "best_shift_ece": 100 * float(at_worst.ECE.min()),
+            "n_ece_rises": int((at_worst.ECE > clean.ECE).sum()), "best_shift_model": best,
             "shift_scaled_better": int((at_worst["ECE scaled"] < at_worst.ECE).sum())}
