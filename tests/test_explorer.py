@@ -293,7 +293,7 @@ def test_explorer_arrays(smoke, fmnist):
 
 # ---- the built page in a browser ----------------------------------------------------------------------
 
-LINKED_PAGES = ("03_failures", "04_explainability", "07_saliency_checks", "08_statistics")
+LINKED_PAGES = ("01_claims", "03_failures", "04_explainability", "07_saliency_checks", "08_statistics")
 
 
 @pytest.fixture(scope="module")

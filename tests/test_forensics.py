@@ -159,6 +159,6 @@ def test_the_claims_page_prints_one_line_per_row_and_one_per_candidate():
 
     runs = {"headline": {"custom_cnn": FakeRun((92.5, 0.2), (93.1, 0.2))}, "seeds": {}, "study": {}, "policies": {}}
     lines = page.forensics_markdown([claim("writeup.custom_second_accuracy")], runs).splitlines()
-    assert lines[0].startswith("- **#1, s** (*contradicted*): the evidence favours the best-validation checkpoint")
+    assert lines[0].startswith("- Row 1, “s” (*contradicted*): the evidence favours the best-validation checkpoint")
     assert lines[1].startswith(f"  - {fx.CHECKPOINT} (*{fx.FAVOURED}*): predicts that the best-validation weights")
     assert len(lines) == 5 and all(line.endswith(".") for line in lines)

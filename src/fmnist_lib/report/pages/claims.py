@@ -137,7 +137,7 @@ def forensics_markdown(claims: list[Claim], runs: dict) -> str:
         return "No row is contradicted, and text and printed output agree on every row: there is nothing to explain."
     lines = []
     for row in found:
-        lines.append(f"- **#{row.number}, {row.claim.statement}** (*{row.claim.verdict}*): {row.line}")
+        lines.append(f"- Row {row.number}, “{row.claim.statement}” (*{row.claim.verdict}*): {row.line}")
         lines += [f"  - {e.candidate} (*{e.verdict}*): predicts that {e.predicts}; {e.shows}."
                   for e in row.explanations]
     return "\n".join(lines)
