@@ -17,8 +17,10 @@ TRAIN_ACCURACY = {"clean": "clean_train_acc", "running": "train_acc"}
 
 
 def train_measure(history: pd.DataFrame) -> str:
-    """'clean' when the history has the clean training accuracy, else 'running'."""
-    return "clean" if TRAIN_ACCURACY["clean"] in history else "running"
+    """'clean' when the history has the clean training accuracy for every epoch, else 'running': the one test of
+    which training accuracy a run measured."""
+    column = TRAIN_ACCURACY["clean"]
+    return "clean" if column in history and history[column].notna().all() else "running"
 
 
 def accuracy_gap(history: pd.DataFrame, measure: str | None = None) -> np.ndarray:

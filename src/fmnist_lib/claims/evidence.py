@@ -11,25 +11,25 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..analysis.training_curves import TRAIN_ACCURACY, train_measure
 from ..data.fashion_mnist import N_TEST
 from ..training.config import PROTOCOL, PROTOCOL_BUDGET, budget_text
 from .verdicts import Evidence
 
 FULL_BUILD = "the full profile (`fmnist report --profile full`, meant for a GPU)"
-CLEAN_COLUMN = "clean_train_acc"  # training accuracy on a fixed subset of training images, eval mode, no augmentation
 
 
 def training_view(history: pd.DataFrame) -> pd.DataFrame:
     """The history with `train_acc` read clean (`clean_train_acc`) where the run measured it, for the gap,
     overfitting and convergence claims; runs cached before that column keep the running accuracy."""
-    if CLEAN_COLUMN in history and history[CLEAN_COLUMN].notna().all():
-        return history.assign(train_acc=history[CLEAN_COLUMN])
+    if train_measure(history) == "clean":
+        return history.assign(train_acc=history[TRAIN_ACCURACY["clean"]])
     return history
 
 
 def training_accuracy_words(histories) -> str:
     """Which training accuracy the histories' claims read, in words a sentence can carry."""
-    clean = [CLEAN_COLUMN in h and h[CLEAN_COLUMN].notna().all() for h in histories]
+    clean = [train_measure(h) == "clean" for h in histories]
     if clean and all(clean):
         return ("training accuracy measured clean (a fixed subset of training images in eval mode, without "
                 "augmentation)")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..analysis.thresholds import EQUIVALENT, LOSS_MARGIN
+from ..analysis.training_curves import TRAIN_ACCURACY, train_measure
 from ..data import writeup
 from ..data.fashion_mnist import N_TEST
 from ..runs.cache import Run
@@ -50,8 +51,9 @@ def train_accuracy(run: Run, weights: str = "final") -> float:
 
 def clean_train_accuracy(run: Run) -> float | None:
     """The last epoch's eval-mode accuracy on unaugmented training images; None for a run recorded without it."""
-    column = run.history.get("clean_train_acc")
-    return None if column is None else 100 * float(column.iloc[-1])
+    if train_measure(run.history) != "clean":
+        return None
+    return 100 * float(run.history[TRAIN_ACCURACY["clean"]].iloc[-1])
 
 
 @dataclass(frozen=True)
