@@ -80,13 +80,15 @@ def estimate_seconds(config: TrainConfig, rates: Rates) -> float:
         epochs x epoch_images x rates.epoch          the training steps and each epoch's validation
       + evaluation_images x rates.evaluation         the fp32 evaluation of both weight sets and the validation
       + rates.other                                   setup, per-epoch checkpoints, writing the run folder
+      + policy_seconds(config)                         a per-image augmentation policy's own time
 
     `measured_rates` reads the rates from cached runs of the same model, device and precision, so the estimate
     is what such runs took here; without one, `rough_rates`. A run whose best epoch is its last evaluates one
     weight set fewer, so the evaluation term is an upper bound.
     """
     evaluation = rates.evaluation if rates.evaluation is not None else rates.epoch * FP32_FORWARD[config.precision]
-    return config.epochs * epoch_images(config) * rates.epoch + evaluation_images(config) * evaluation + rates.other
+    return (config.epochs * epoch_images(config) * rates.epoch + evaluation_images(config) * evaluation + rates.other
+            + policy_seconds(config))
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ def plan_sweep(configs: list[TrainConfig], cache_dir: str | Path) -> list[Planne
         config = config.resolved()  # workers must compute the key this machine computes
         name = run_name(config)
         measured = rates.get((config.model, config.device, config.precision))
-        seconds = estimate_seconds(config, measured or rough_rates(config)) + policy_seconds(config)
+        seconds = estimate_seconds(config, measured or rough_rates(config))
         planned.append(PlannedRun(config, name, _is_cached(Path(cache_dir) / name), seconds, measured is not None))
     return planned
 
