@@ -200,6 +200,25 @@ def test_a_page_that_reaches_outside_fails_the_print(tmp_path):
     assert "https://example.invalid/figure.png" in requests and not (tmp_path / "out.pdf").exists()
 
 
+@needs_chromium
+def test_the_contents_sheet_numbers_pages_of_any_length(tmp_path):
+    """Three pages of one, four and two sheets (in singlehtml's shape): the contents sheet says 2, 3 and 7."""
+    def part(name, paragraphs):
+        text = "".join(f"<p>{name} paragraph {i}. " + "Words fill the sheet. " * 40 + "</p>" for i in range(paragraphs))
+        return f'<span id="document-{name}"></span><section id="{name}"><h1>Page {name}</h1>{text}</section>'
+
+    page = tmp_path / "page.html"
+    page.write_text('<html><body><article class="bd-article"><section id="intro"><h1>Page intro</h1><p>One.</p>'
+                    f'</section>{part("long", 20)}{part("short", 6)}</article></body></html>')
+    print_pdf(page, tmp_path / "out.pdf", title="T")
+    reader = pypdf.PdfReader(tmp_path / "out.pdf")
+    starts = report_pdf.outline_starts((tmp_path / "out.pdf").read_bytes())
+    assert starts[0] == 2 and starts[1] == 3 and starts[2] - starts[1] >= 3, starts
+    contents = clean(reader.pages[0].extract_text())
+    assert f"Page intro {starts[0]} Page long {starts[1]} Page short {starts[2]}" in contents, contents
+    assert squeeze(reader.pages[starts[2] - 1].extract_text()).startswith("Pageshort"), "the number is the sheet"
+
+
 def test_without_chromium_the_error_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setattr(report_pdf, "CHROMIUM_CANDIDATES", ("no-such-chromium-here",))
     with pytest.raises(FmnistError, match=r"install Debian's chromium: apt-get install chromium"):

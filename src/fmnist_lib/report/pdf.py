@@ -17,6 +17,7 @@ typeset, wide tables wrapped or scaled to the sheet, no navigation, buttons or c
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
@@ -45,7 +46,7 @@ PRINT_CSS = (Path(__file__).with_name("pdf_print.css")).read_text()
 
 # Run in the page once it has loaded: wait for MathJax and the images, regroup the single page into one part
 # per page of the book (headings one level up, so the PDF outline lists the pages), add the contents sheet,
-# shrink tables that still do not fit. Returns what did not render. `window.fmnistPdf` then prints parts.
+# shrink tables that still do not fit. Returns what did not render. `window.fmnistPdf.number` fills the contents.
 PREPARE_JS = (Path(__file__).with_name("pdf_prepare.js")).read_text()
 
 
@@ -68,13 +69,15 @@ def build_pdf(root: Path, *, on_request: Callable[[str], None] | None = None) ->
 
 
 def check_ready() -> str:
-    """What printing needs, checked before any work: the system Chromium (its path is returned) and Playwright."""
+    """What printing needs, checked before any work: the system Chromium (its path is returned), Playwright, pypdf."""
     chromium = find_chromium()
     try:
         import playwright.sync_api  # noqa: F401
+        import pypdf  # noqa: F401
     except ImportError:
-        raise ReportError("The PDF needs Playwright for Python: pip install playwright (or the project's `report` "
-                          "extra); it drives the system Chromium and downloads no browser.") from None
+        raise ReportError("The PDF needs Playwright and pypdf for Python: pip install playwright pypdf (or the "
+                          "project's `report` extra); Playwright drives the system Chromium and downloads no browser."
+                          ) from None
     return chromium
 
 
@@ -155,11 +158,13 @@ def print_pdf(page_html: Path, target: Path, *, title: str, chromium: str | None
               on_request: Callable[[str], None] | None = None) -> None:
     """Print a Jupyter Book singlehtml page to `target`: typeset, reflowed for paper, after a contents sheet."""
     try:
+        import pypdf  # noqa: F401  (reads the first print's outline back)
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
     except ImportError:
-        raise ReportError("The PDF needs Playwright for Python: pip install playwright "
-                          "(it drives the system Chromium; no browser download).") from None
+        raise ReportError("The PDF needs Playwright and pypdf for Python: pip install playwright pypdf (the "
+                          "project's `report` extra; Playwright drives the system Chromium, no browser download)."
+                          ) from None
     blocked: list[str] = []
     try:
         with sync_playwright() as playwright:
@@ -170,8 +175,12 @@ def print_pdf(page_html: Path, target: Path, *, title: str, chromium: str | None
                 _check_local(blocked)
                 if problems:
                     raise ReportError("The report cannot be printed whole:\n" + "\n".join(problems[:20]))
-                _number_contents(page)
-                page.pdf(path=str(target), **_pdf_options())
+                starts = _number_contents(page)
+                final = page.pdf(**_pdf_options())
+                if outline_starts(final) != starts:  # the numbers moved what they number: never print it wrong
+                    raise ReportError("The contents sheet's numbers changed the layout they count; "
+                                      "the PDF was not written.")
+                target.write_bytes(final)
             finally:
                 browser.close()
     except PlaywrightError as error:
@@ -213,23 +222,26 @@ def _pdf_options(**overrides) -> dict:
     return options | overrides
 
 
-def _number_contents(page) -> None:
-    """Write on the contents sheet the sheet each page of the book starts on.
+def _number_contents(page) -> list[int]:
+    """Write on the contents sheet the sheet each page of the book starts on; returns those sheets.
 
-    Every page starts on a fresh sheet, so printing the contents alone, then each page alone, counts the
-    sheets before each one; the full print has exactly that layout (the tests compare with its outline).
+    The whole report is printed once with the numbers left as placeholders, and the sheet of each page is read
+    from that print's own outline (one top-level bookmark per page, in reading order). The numbers then
+    written take the placeholders' room on the one contents sheet, so the layout after them is unchanged.
+    Counting each page printed alone does not work: a page hidden beside others breaks differently.
     """
-    sheets = []
-    for index in range(len(page.evaluate("() => window.fmnistPdf.parts()"))):
-        page.evaluate("index => window.fmnistPdf.only(index)", index)
-        sheets.append(count_pdf_pages(page.pdf(**_pdf_options(outline=False, tagged=False))))
-    starts = [1 + sum(sheets[:index]) for index in range(1, len(sheets))]  # part 0 is the contents sheet
+    parts = page.evaluate("() => window.fmnistPdf.parts()")
+    starts = outline_starts(page.pdf(**_pdf_options()))
+    if len(starts) != len(parts) - 1:  # part 0 is the contents sheet, which has no bookmark
+        raise ReportError(f"The PDF's outline holds {len(starts)} pages where the book has {len(parts) - 1}: "
+                          "a page without a top-level heading cannot be listed on the contents sheet.")
     page.evaluate("starts => window.fmnistPdf.number(starts)", starts)
+    return starts
 
 
-def count_pdf_pages(data: bytes) -> int:
-    """Sheets in a PDF that Chromium (Skia) wrote: its page tree's /Count, which Skia leaves uncompressed."""
-    counts = re.findall(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)|/Count\s+(\d+)[^>]*?/Type\s*/Pages\b", data)
-    if not counts:
-        raise ReportError("Could not count the sheets of Chromium's PDF (no page tree found).")
-    return max(int(a or b) for a, b in counts)
+def outline_starts(data: bytes) -> list[int]:
+    """The 1-based sheet of every top-level bookmark of a PDF, in the outline's order."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    return [reader.get_destination_page_number(item) + 1 for item in reader.outline if not isinstance(item, list)]

@@ -45,7 +45,7 @@ async ({title}) => {
     const item = document.createElement('li');
     const link = document.createElement('a'); link.href = '#' + part.id; link.textContent = h1.textContent.trim();
     const leader = document.createElement('span'); leader.className = 'fmnist-pdf-leader';
-    const number = document.createElement('span'); number.className = 'fmnist-pdf-page'; number.textContent = '00';
+    const number = document.createElement('span'); number.className = 'fmnist-pdf-page'; number.textContent = '000';  // room for the sheet numbers written later
     item.append(link, leader, number); list.append(item);
   }
   contents.append(heading, sub, list);
@@ -65,13 +65,8 @@ async ({title}) => {
   const all = [contents, ...parts];
   window.fmnistPdf = {
     parts: () => all.map(el => el.id),
-    only: index => {  // print one part alone: hide everything else, the anchors between parts included
-      for (const el of article.children) el.style.display = (index < 0 || el === all[index]) ? '' : 'none';
-      all.forEach((el, i) => { el.style.breakBefore = i === index ? 'auto' : ''; });  // no blank first sheet
-    },
     number: starts => {
       list.querySelectorAll('.fmnist-pdf-page').forEach((el, i) => { el.textContent = String(starts[i]); });
-      window.fmnistPdf.only(-1);
     },
   };
   return problems;
