@@ -89,3 +89,52 @@ def test_validation_logits_are_the_runs_stored_fp32_ones(fmnist, tiny_config):
     assert len(calibration.validation_logits(run)[1]) == 1_000
     with pytest.raises(ConfigError, match="stores validation predictions of 1,000 images, fewer than the 2,000"):
         calibration.validation_logits(run, 2_000)
+
+
+def _noisy_model(seed: int, scale: float, n: int = 4_000):
+    """Probabilities that are right about 70 % of the time, over-confident as `scale` grows."""
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 10, (n,), generator=g)
+    logits = torch.randn(n, 10, generator=g)
+    logits[torch.arange(n), labels] += 1.5
+    return torch.softmax(scale * logits, 1), labels
+
+
+def test_binned_ece_bins_as_torchmetrics_does_including_a_confidence_of_one():
+    probs, labels = _noisy_model(0, 2.0)
+    probs[0] = 0
+    probs[0, 3] = 1.0  # its own bin in torchmetrics
+    probs[1] = torch.full((10,), 0.0)
+    probs[1, :3] = torch.tensor([2 / 15, 2 / 15, 11 / 15])  # a confidence on a bin's edge
+    expected = calibration.expected_calibration_error(probs, labels)
+    got = calibration.binned_ece(probs.max(1).values.numpy(), (probs.argmax(1) == labels).numpy())
+    assert got == pytest.approx(expected, abs=1e-6)
+    resampled = np.stack([probs.max(1).values.numpy()] * 3)  # vectorised over a leading axis: each row alike
+    assert calibration.binned_ece(resampled, np.stack([(probs.argmax(1) == labels).numpy()] * 3)) == \
+        pytest.approx([expected] * 3, abs=1e-6)
+
+
+def test_ece_difference_is_paired_over_test_images():
+    probs, labels = _noisy_model(1, 1.0)
+    assert calibration.ece_difference(probs, probs, labels) == (0.0, 0.0, 0.0)  # the same model: no difference
+    over, _ = _noisy_model(1, 4.0)  # the same predictions, far more confident
+    mean, low, high = calibration.ece_difference(over, probs, labels)
+    truth = 100 * (calibration.expected_calibration_error(over, labels)
+                   - calibration.expected_calibration_error(probs, labels))
+    assert mean == pytest.approx(truth, abs=1e-4) and 0 < low < mean < high
+    assert calibration.ece_difference(over, probs, labels, seed=3) != (mean, low, high)  # the seed draws resamples
+    assert calibration.ece_difference(over, probs, labels) == (mean, low, high)  # and fixes them
+    with pytest.raises(ValueError, match="same images"):
+        calibration.ece_difference(over[:100], probs, labels)
+
+
+def test_calibrated_names_the_ece_differences_against_the_lowest():
+    probs, labels = _noisy_model(2, 1.0)
+    over, _ = _noisy_model(2, 4.0)
+    logits = {"plain": probs.log(), "over": over.log()}
+    table = calibration.calibration_table(logits, labels, {"plain": 1.0, "over": 1.0})
+    calibrated = calibration.Calibrated({}, table, {}, {}, logits, labels)
+    gaps = calibrated.ece_differences(["plain", "over"])
+    assert list(gaps) == ["over"] and gaps["over"][1] > 0
+    with pytest.raises(ValueError, match="two models or more"):
+        calibrated.ece_differences(["plain"])

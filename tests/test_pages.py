@@ -1,5 +1,6 @@
 """What the pages glue, from synthetic inputs with known answers: every branch of their sentences."""
 
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -7,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
+from fmnist_lib.analysis import calibration
 from fmnist_lib.analysis.calibration import Calibrated
 from fmnist_lib.analysis.robustness import CLEAN, StressResult, corruption_errors, leaders, mce_table
 from fmnist_lib.errors import ConfigError
@@ -109,6 +111,17 @@ def test_calibration_and_shift_values():
     assert values["calibration_verdict"] == "is not the best calibrated" and values["best_ece_model"] == "B"
     assert "before temperature scaling is 2.00 %, by B, and after it 1.00 %, by A" in values["calibration_text"]
     assert (values["nll_lowered"], values["ece_lowered"], values["val_budget"]) == (1, 1, "A 300 and B 300")
+    assert values["calibration_claim_verdict"] == "inconclusive"  # no test logits: no paired interval
+    g = torch.Generator().manual_seed(0)
+    labels, logits = torch.randint(0, 10, (2_000,), generator=g), torch.randn(2_000, 10, generator=g)
+    logits[torch.arange(2_000), labels] += 2
+    paired = calibration.calibration_table({"A": 4 * logits, "B": logits}, labels, {"A": 1.0, "B": 1.0},
+                                           {"A": (0.3, 0.2), "B": (0.4, 0.4)})
+    values = robustness.calibration_values(Calibrated({}, paired, {}, {"A": 300, "B": 300}, {"A": 4 * logits,
+                                                      "B": logits}, labels), 2_000, {"A": "15 epochs", "B": "15 epochs"})
+    assert values["calibration_claim_verdict"] == "consistent"  # clearly apart, but one run each: not 'supported'
+    assert re.search(r"paired over test images, about these trained weights: B \+\d+\.\d\d \(\+\d",
+                     values["calibration_text"]), values["calibration_text"]
     shift = pd.DataFrame({"model": [robustness.REFERENCE, "B"] * 2, "severity": [0, 0, 5, 5],
                           "accuracy": [0.9, 0.8, 0.5, 0.6], "ECE": [0.02, 0.03, 0.2, 0.1],
                           "ECE scaled": [0.01, 0.02, 0.1, 0.2]})

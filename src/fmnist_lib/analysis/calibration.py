@@ -10,18 +10,20 @@ it changes confidences, never predictions.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from scipy import stats
 from scipy.optimize import minimize_scalar
 from torchmetrics.classification import MulticlassCalibrationError
 
 from ..data.fashion_mnist import NUM_CLASSES, FashionMNIST
 from ..errors import ConfigError
 from ..runs.cache import Run
+from .thresholds import INTERVAL
 
 N_BINS = 15
 LOG_T_BOUNDS = (math.log(0.05), math.log(20.0))  # temperatures searched: 0.05 .. 20
@@ -43,6 +45,48 @@ def expected_calibration_error(probabilities, labels, n_bins: int = N_BINS) -> f
     """
     metric = MulticlassCalibrationError(num_classes=NUM_CLASSES, n_bins=n_bins, norm="l1")
     return float(metric(_probabilities(probabilities), torch.as_tensor(labels).long().cpu()))
+
+
+def binned_ece(confidence: np.ndarray, correct: np.ndarray, n_bins: int = N_BINS, axis: int = -1) -> np.ndarray:
+    """ECE from top-class confidence and correctness along `axis`, binned exactly as torchmetrics bins them.
+
+    Vectorised over the other axes (a bootstrap's resamples): with equal-width bins [b_k, b_k+1), and a bin of
+    its own for confidence 1, ECE = sum over bins of |sum over its images of (correct - confidence)| / N.
+    """
+    confidence = np.moveaxis(np.asarray(confidence, np.float32), axis, -1)
+    correct = np.moveaxis(np.asarray(correct, np.float64), axis, -1)
+    edges = np.linspace(0, 1, n_bins + 1, dtype=np.float32)
+    bins = np.searchsorted(edges, confidence, side="right") - 1  # torch.bucketize(..., right=True) - 1
+    rows = confidence.reshape(-1, confidence.shape[-1])
+    offsets = np.arange(len(rows))[:, None] * (n_bins + 1)
+    gaps = np.bincount((bins.reshape(rows.shape) + offsets).ravel(),
+                       weights=(correct.reshape(rows.shape) - rows).ravel(), minlength=len(rows) * (n_bins + 1))
+    ece = np.abs(gaps.reshape(len(rows), n_bins + 1)).sum(1) / rows.shape[1]
+    return ece.reshape(confidence.shape[:-1])
+
+
+def ece_difference(probabilities_a, probabilities_b, labels, *, n_resamples: int = 2_000,
+                   confidence: float = INTERVAL.value, seed: int = 0) -> tuple[float, float, float]:
+    """ECE(a) - ECE(b) in points, with a percentile interval from resampling test images as pairs (scipy).
+
+    Each resample draws the same images for both models, so what the images share cancels. The interval is
+    about these trained weights on this test set, not about the architectures: seeds decide that.
+    """
+    a, b = _probabilities(probabilities_a).numpy(), _probabilities(probabilities_b).numpy()
+    labels = torch.as_tensor(labels).long().cpu().numpy()
+    if not len(a) == len(b) == len(labels):
+        raise ValueError(f"the two models' probabilities and the labels must cover the same images, got "
+                         f"{len(a):,}, {len(b):,} and {len(labels):,}.")
+    data = (a.max(1), a.argmax(1) == labels, b.max(1), b.argmax(1) == labels)
+
+    def statistic(conf_a, right_a, conf_b, right_b, axis=-1):
+        return 100 * (binned_ece(conf_a, right_a, axis=axis) - binned_ece(conf_b, right_b, axis=axis))
+
+    observed = float(statistic(*data))
+    result = stats.bootstrap(data, statistic, paired=True, vectorized=True, n_resamples=n_resamples,
+                             confidence_level=confidence, method="percentile", batch=250,
+                             rng=np.random.default_rng(seed))
+    return observed, float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
 def reliability_table(probabilities, labels, n_bins: int = N_BINS) -> pd.DataFrame:
@@ -132,6 +176,18 @@ class Calibrated:
     table: pd.DataFrame  # `calibration_table`, with the validation NLL before and after
     reliability: dict[str, pd.DataFrame]  # `reliability_table` of each run's unscaled test softmax
     val_images: dict[str, int]  # validation images each temperature was fitted on
+    test_logits: dict[str, torch.Tensor] = field(default_factory=dict)  # what the test rows were measured on
+    test_labels: torch.Tensor | None = None
+
+    def ece_differences(self, models, *, seed: int = 0) -> dict[str, tuple[float, float, float]]:
+        """Test ECE (before scaling) of each of `models` minus the lowest among them, in points: {model: (mean,
+        low, high)} from `ece_difference`, the paired bootstrap over test images. Needs two models or more."""
+        models = list(models)
+        if len(models) < 2 or self.test_labels is None or not set(models) <= set(self.test_logits):
+            raise ValueError(f"ECE differences need two models or more with stored test logits, got {models}.")
+        best = min(models, key=lambda name: self.table.loc[name, "ECE"])
+        return {name: ece_difference(softmax(self.test_logits[name]), softmax(self.test_logits[best]),
+                                     self.test_labels, seed=seed) for name in models if name != best}
 
 
 def calibrate(runs: dict[str, Run], data: FashionMNIST, val_images: dict[str, int] | None = None,
@@ -147,5 +203,6 @@ def calibrate(runs: dict[str, Run], data: FashionMNIST, val_images: dict[str, in
     test_logits = {name: run.predictions()[0] for name, run in runs.items()}
     reliability = {name: reliability_table(softmax(logits), data.test_labels) for name, logits in test_logits.items()}
     return Calibrated(temperatures, calibration_table(test_logits, data.test_labels, temperatures, val_nll),
-                      reliability, {name: len(pair[1]) for name, pair in validation.items()})
+                      reliability, {name: len(pair[1]) for name, pair in validation.items()}, test_logits,
+                      torch.as_tensor(data.test_labels))
 

@@ -167,8 +167,12 @@ def calibration_values(calibrated: Calibrated, n_test: int, trained: dict[str, s
                 "ece_lowered": int((every["ECE scaled"] < every["ECE"]).sum())}
     trained = {name: value for name, value in (trained or {name: "" for name in table.index}).items()
                if name in table.index}
+    groups = [[name for name in trained if trained[name] == budget] for budget in dict.fromkeys(trained.values())]
+    differences = {name: gap for group in groups if len(group) > 1 and calibrated.test_logits
+                   for name, gap in calibrated.ece_differences(group).items()}
     claim = calibration_claim({name: (100 * float(table.loc[name, "ECE"]), 100 * float(table.loc[name, "ECE scaled"]))
-                               for name in table.index}, trained, {name: n_test for name in table.index})
+                               for name in table.index}, trained, {name: n_test for name in table.index},
+                              differences=differences or None)
     most_accurate, best_ece = table.accuracy.idxmax(), table.ECE.idxmin()
     best_scaled = table["ECE scaled"].idxmin()
     return {"val_budget": join_names([f"{name} {n:,}" for name, n in calibrated.val_images.items()]),
