@@ -69,7 +69,7 @@ def test_rehearsal_on_cpu_runs_every_phase_and_brings_back_the_site(tmp_path, re
     shutil.copytree(site[0] / "build" / "executed", report_sources / "build" / "executed")
     command = [sys.executable, str(report_sources / "scripts" / "gpu" / "full_report.py"), "--out", str(out),
                "--work", str(work), "--profile", "smoke", "--device", "cpu", "--no-install", "--packing", "1,2",
-               "--bench-steps", "1", "--check-epochs", "1", "--check-subset", "1000", "--deadline-min", "30",
+               "--bench-steps", "1", "--bench-models", "custom_cnn", "--check-epochs", "1", "--check-subset", "1000", "--deadline-min", "30",
                "--only", "baselines"]
     finished = subprocess.run(command, cwd=report_sources, capture_output=True, text=True, timeout=2400)
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]

@@ -37,13 +37,19 @@ def test_distinct_seeds_and_arms_give_distinct_runs(profile):
     assert len({run_key(c) for c in configs}) == len(configs)
 
 
-def test_full_profile_shares_its_headline_runs():
-    """The full profile's 15-epoch study arms are the headline runs: trained once, read by every page."""
-    arms = study_configs("full")
-    headline = headline_seed_configs("full", STUDY_MODEL)
-    assert [run_key(c) for c in headline] == [run_key(c) for c in arms[(False, 15)]]
-    assert run_key(headline[0]) == run_key(baseline_configs("full", [STUDY_MODEL])[STUDY_MODEL])
-    assert run_key(arms[(True, 15)][0]) == run_key(augmentation_configs("full", STUDY_MODEL)[1])
+@pytest.mark.parametrize("profile, epochs", [("full", 15), ("smoke", 1)])
+def test_the_study_shares_its_shorter_arms_with_the_headline_seed_runs(profile, epochs):
+    """Where the study trains at the headline budget (full: 15 epochs; smoke: 1), its shorter arms are the headline
+    seed runs and their augmented twins: trained once, read by every page."""
+    arms = study_configs(profile)
+    headline = headline_seed_configs(profile, STUDY_MODEL)
+    assert [run_key(c) for c in headline] == [run_key(c) for c in arms[(False, epochs)]]
+    assert [run_key(c) for c in augmented_seed_configs(profile)] == [run_key(c) for c in arms[(True, epochs)]]
+    assert run_key(headline[0]) == run_key(baseline_configs(profile, [STUDY_MODEL])[STUDY_MODEL])
+    assert run_key(arms[(True, epochs)][0]) == run_key(augmentation_configs(profile, STUDY_MODEL)[1])
+
+
+def test_full_profile_trains_every_model_over_its_seeds():
     assert seeds_at_headline_budget("full", STUDY_MODEL)
     assert all(seeds_at_headline_budget("full", model) for model in ("vgg16", "vgg19", "resnet18"))
     assert [c.seed for c in headline_seed_configs("full", "vgg16")] == [56, 57, 58, 59, 60]

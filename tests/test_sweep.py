@@ -20,7 +20,7 @@ from fmnist_lib.report.execute import project_root
 from fmnist_lib.report.opening import open_section
 from fmnist_lib.report.sections import SECTIONS, report_configs, section_parameters
 from fmnist_lib.runs import cache as run_cache
-from fmnist_lib.runs.cache import load_or_train, read_run, run_name, verify_run
+from fmnist_lib.runs.cache import read_run, run_name, verify_run
 from fmnist_lib.runs.executors import DaskExecutor, LocalExecutor
 from fmnist_lib.runs.sweep import FORWARD_SHARE, SweepFailed, SweepResult, plan_sweep, run_sweep
 from fmnist_lib.training.config import TrainConfig
@@ -28,11 +28,6 @@ from fmnist_lib.training.config import TrainConfig
 TINY = TrainConfig(model="custom_cnn", epochs=1, train_subset=512, val_size=1_000, device="cpu", seed=3)
 CONFIGS = [TINY, dataclasses.replace(TINY, seed=4)]
 BROKEN = dataclasses.replace(TINY, train_subset=1)  # a last batch of 1 image: train() refuses it, inside the worker
-# The smoke report with its big models and the augmentation page's extra policies left out: 4 short runs
-CUSTOM_ONLY = ["-p", "models=['custom_cnn']", "-p", "policies=[]"]
-
-
-real_train = run_cache.train
 
 
 def quiet(_):
@@ -53,6 +48,19 @@ def swept(cluster, tmp_path_factory):
     with pytest.raises(SweepFailed) as failed:
         run_sweep([CONFIGS[0], BROKEN, CONFIGS[1]], cluster, cache, progress=False, echo=lines.append)
     return cache, failed.value.result, lines, str(failed.value)
+
+
+@pytest.fixture(scope="module")
+def alone(cluster, tmp_path_factory):
+    """CONFIGS trained in this process, one after the other, at the thread count of each cluster worker (CPU sums
+    are bit-identical only at the same thread count): what the cluster's and the packed runs must equal."""
+    cache, threads = tmp_path_factory.mktemp("alone"), torch.get_num_threads()
+    torch.set_num_threads(cluster.threads)
+    try:
+        run_sweep(CONFIGS, LocalExecutor(), cache, progress=False, echo=quiet)
+    finally:
+        torch.set_num_threads(threads)
+    return cache
 
 
 @pytest.fixture
@@ -76,18 +84,12 @@ def test_dry_run_lists_the_reports_runs(tmp_path, capsys):
     assert not list(tmp_path.iterdir())  # a dry run writes nothing
 
 
-def test_cluster_runs_equal_local_runs(swept, cluster, tmp_path):
+def test_cluster_runs_equal_local_runs(swept, alone):
     cache, result, lines, _ = swept
     assert sorted(p.name for p, _ in result.trained) == sorted(run_name(c) for c in CONFIGS)
     assert any(line.startswith("Dask dashboard: http") for line in lines)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(cluster.threads)  # CPU sums are bit-identical only at the same thread count
-    try:
-        local = run_sweep(CONFIGS, LocalExecutor(), tmp_path, progress=False, echo=quiet)
-    finally:
-        torch.set_num_threads(threads)
-    for planned, _ in local.trained:
-        mine, theirs = read_run(tmp_path / planned.name), read_run(cache / planned.name)
+    for config in CONFIGS:
+        mine, theirs = read_run(alone / run_name(config)), read_run(cache / run_name(config))
         assert theirs.test_metrics() == mine.test_metrics() and theirs.test_metrics("best") == mine.test_metrics("best")
         assert theirs.history.drop(columns="seconds").equals(mine.history.drop(columns="seconds"))
         assert torch.equal(theirs.predictions()[0], mine.predictions()[0])
@@ -134,28 +136,6 @@ def test_the_estimate_is_the_epochs_validation_and_fp32_evaluation_a_cached_run_
     assert planned.seconds == pytest.approx(15 * (50_000 + FORWARD_SHARE * 10_000) * 2e-3 + 30_000 * 1e-4 + 1.5)
 
 
-@pytest.fixture
-def two_sections(monkeypatch):
-    """The report cut to two sections, to keep the training small: the mechanism is the same for every
-    section, and the full list (checked by the dry run above) grows with every page the report gains."""
-    from fmnist_lib.report import sections
-
-    monkeypatch.setattr(sections, "SECTIONS", tuple(s for s in SECTIONS if s.name in ("baselines", "augmentation")))
-
-
-def test_report_after_a_distributed_sweep_trains_nothing(cluster, two_sections, tmp_path, capsys, no_training):
-    """`fmnist sweep --scheduler ADDRESS` for the report's profile and parameters; then every run it reads is cached."""
-    address = cluster.client.scheduler.address
-    code = main(["sweep", "--profile", "smoke", *CUSTOM_ONLY, "--scheduler", address, "--cache-dir", str(tmp_path)])
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    assert "trains nothing" in captured.out and "Dask dashboard: http" in captured.out
-    configs = report_configs("smoke", overrides={"models": ["custom_cnn"], "policies": []})
-    assert len(configs) == 4  # the custom CNN's baseline (shared by both sections) and its augmented twin, 2 seeds each
-    for config in configs:  # what `fmnist report` does first; runs.train refuses
-        load_or_train(config, cache_dir=tmp_path, progress=False)
-
-
 @pytest.mark.parametrize("arguments, message", [
     (["--workers", "0"], "--workers must be a whole number >= 1"),
     (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "exclude each other"),
@@ -199,25 +179,19 @@ def test_a_killed_worker_costs_a_retry_not_the_run(cluster, tmp_path):
 
 
 
-def test_report_with_workers_packs_its_runs_and_they_equal_runs_trained_alone(tmp_path, monkeypatch):
+def test_report_with_workers_packs_its_runs_and_they_equal_runs_trained_alone(alone, cluster, tmp_path, monkeypatch):
     """`fmnist report --workers 2` trains the missing runs two at a time (on one GPU: packed onto the card)."""
     from fmnist_lib.report.build import _train
 
+    assert cluster.threads == max(1, (os.cpu_count() or 1) // 2)  # what each of the report's 2 workers uses too
     monkeypatch.setenv("FMNIST_CACHE_DIR", str(tmp_path / "packed"))
     lines = []
     _train(CONFIGS, False, lines.append, workers=2)
     assert any(line.startswith("2 trained, 0 failed") for line in lines)
     _train(CONFIGS, False, lines.append, workers=2)  # a second time: everything is cached, no cluster starts
     assert lines[-1] == "All 2 run(s) are in the cache."
-    threads = torch.get_num_threads()
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // 2))  # what each of the 2 workers used
-    try:
-        alone = run_sweep(CONFIGS, LocalExecutor(), tmp_path / "alone", progress=False, echo=quiet)
-    finally:
-        torch.set_num_threads(threads)
-    for planned, _ in alone.trained:
-        packed = read_run(tmp_path / "packed" / planned.name)
-        mine = read_run(tmp_path / "alone" / planned.name)
+    for config in CONFIGS:
+        packed, mine = read_run(tmp_path / "packed" / run_name(config)), read_run(alone / run_name(config))
         assert (packed.path / "weights_final.safetensors").read_bytes() == \
                (mine.path / "weights_final.safetensors").read_bytes()
         assert torch.equal(packed.predictions()[0], mine.predictions()[0])
@@ -238,16 +212,17 @@ def _cache_state(cache) -> dict:
 
 
 @pytest.mark.slow
-def test_a_sweep_with_overrides_leaves_every_page_nothing_to_train(report_sources, site, tmp_path, monkeypatch,
-                                                                   capsys, no_training):
-    """`fmnist sweep` with a profile and -p overrides, then every page opened as `fmnist report` opens it with
-    the same: each finds all its runs cached, and the report's own plan has nothing left to train.
+def test_a_distributed_sweep_with_overrides_leaves_every_page_nothing_to_train(cluster, report_sources, site,
+                                                                               tmp_path, monkeypatch, capsys,
+                                                                               no_training):
+    """`fmnist sweep --scheduler ADDRESS` with a profile and -p overrides, then every page opened as `fmnist report`
+    opens it with the same: each finds all its runs cached, and the report's own plan has nothing left to train.
 
     The cache starts as a copy of the session's smoke runs, and the overrides change a few of the runs the pages
-    read (two epochs for the pages that take `epochs`, no extra policies), so the sweep must train exactly those.
-    Training is forbidden after the sweep (`no_training`: it raises). Each page is then opened in this process with
-    the parameters the report would execute it with (`open_section`, the first call of every notebook), so a page
-    reading a run the sweep did not train fails here. (Executing the notebooks is the session site's test.)
+    read (two epochs for the pages that take `epochs`, no extra policies), so the cluster must train exactly those.
+    Training is forbidden here after the sweep (`no_training`: it raises). Each page is then opened in this process
+    with the parameters the report would execute it with (`open_section`, the first call of every notebook), so a
+    page reading a run the sweep did not train fails here. (Executing the notebooks is the session site's test.)
     """
     overrides = {"models": ["custom_cnn"], "epochs": 2, "policies": []}
     flags = ["-p", "models=['custom_cnn']", "-p", "epochs=2", "-p", "policies=[]"]
@@ -255,9 +230,10 @@ def test_a_sweep_with_overrides_leaves_every_page_nothing_to_train(report_source
     shutil.copytree(site[1], cache, ignore=shutil.ignore_patterns(".locks", ".partial"))
     before = _cache_state(cache)
     monkeypatch.setenv("FMNIST_CACHE_DIR", str(cache))
-    with monkeypatch.context() as trained:  # the sweep itself may train
-        trained.setattr(run_cache, "train", real_train)
-        assert main(["sweep", "--profile", "smoke", *flags, "--cache-dir", str(cache), "--quiet"]) == 0
+    address = cluster.client.scheduler.address
+    assert main(["sweep", "--profile", "smoke", *flags, "--scheduler", address, "--cache-dir", str(cache)]) == 0
+    out = capsys.readouterr().out
+    assert "Dask dashboard: http" in out and "trains nothing" in out
     swept = _cache_state(cache)
     expected = {run_name(config) for config in report_configs("smoke", report_sources, overrides)}
     new = set(swept["runs"]) - set(before["runs"])
