@@ -1,6 +1,5 @@
 """The statistics page's tables and sentences, from synthetic outcomes with known answers and from tiny runs."""
 
-import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -186,9 +185,9 @@ def test_suspect_titles():
 
 
 def test_run_table_adds_calibration_and_training(fmnist, tmp_path):
-    small = dataclasses.replace(fmnist, test_images=fmnist.test_images[:300], test_labels=fmnist.test_labels[:300])
-    config = TrainConfig(model="custom_cnn", epochs=1, train_subset=256, val_size=200, device="cpu")
-    runs = load_or_train_seeds(seed_configs(config, [3, 4]), cache_dir=tmp_path, data=small)
+    config = TrainConfig(model="custom_cnn", epochs=1, train_subset=256, val_size=200, test_subset=300, device="cpu")
+    runs = load_or_train_seeds(seed_configs(config, [3, 4]), cache_dir=tmp_path, data=fmnist)
+    assert len(runs[0].predictions()[1]) == 300  # evaluated on the first 300 test images only
     table = seed_runs.run_table(runs)
     assert list(table["seed"]) == [3, 4] and (table["model"] == "Custom CNN").all()
     assert (table["training"] == "1 epoch on 256 images").all()

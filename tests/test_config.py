@@ -23,6 +23,8 @@ def test_defaults_are_the_write_up_protocol():
     ({"batch_size": 0}, "batch_size must be a whole number >= 1"),
     ({"train_subset": 0}, "train_subset must be a whole number >= 1"),
     ({"train_subset": 50_001}, "exceeds the 50,000 training images"),
+    ({"test_subset": 0}, "test_subset must be a whole number >= 1"),
+    ({"test_subset": 10_001}, "test_subset 10,001 exceeds the 10,000 test images"),
     ({"lr": 0}, "lr must be a positive finite number"),
     ({"lr": float("nan")}, "lr must be a positive finite number, got nan"),
     ({"lr": float("inf")}, "lr must be a positive finite number, got inf"),
@@ -47,7 +49,7 @@ def test_invalid_values(changes, message):
 
 
 def test_the_bounds_themselves_are_accepted():
-    config = TrainConfig(seed=2 ** 32 - 1, split_seed=2 ** 64 - 1, epochs=1_000, batch_size=50_000)
+    config = TrainConfig(seed=2 ** 32 - 1, split_seed=2 ** 64 - 1, epochs=1_000, batch_size=50_000, test_subset=10_000)
     assert (config.seed, config.epochs, config.batch_size) == (2 ** 32 - 1, 1_000, 50_000)
 
 

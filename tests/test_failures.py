@@ -177,7 +177,7 @@ def test_training_features_are_the_trainers_images(fmnist):
     nearest of them found by position: the failures page's and the explorer's one search."""
     torch.manual_seed(0)
     model = build_model("custom_cnn")
-    config = TrainConfig(model="custom_cnn", epochs=1, train_subset=400, val_size=1_000, device="cpu")
+    config = TrainConfig(model="custom_cnn", epochs=1, train_subset=400, val_size=1_000, test_subset=1_000, device="cpu")
     training = training_features(model, config, fmnist)
     split = split_for(config, fmnist)
     assert torch.equal(fmnist.train_images[training.index], split.train_images)

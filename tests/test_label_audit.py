@@ -114,9 +114,9 @@ def test_folds_partition_the_training_split(fmnist):
 
 
 def test_cross_validated_probs_are_out_of_sample(fmnist, tmp_path):
-    small = dataclasses.replace(fmnist, test_images=fmnist.test_images[:200], test_labels=fmnist.test_labels[:200])
-    config = TrainConfig(model="custom_cnn", epochs=1, train_subset=256, val_size=200, device="cpu", seed=3)
-    out = cross_validated_probs(config, small, folds=2, cache_dir=tmp_path)  # 200 test images: runs store fast
+    config = TrainConfig(model="custom_cnn", epochs=1, train_subset=256, val_size=200, test_subset=200, device="cpu",
+                         seed=3)
+    out = cross_validated_probs(config, fmnist, folds=2, cache_dir=tmp_path)  # 200 test images: runs store fast
     pool = split_indices(60_000, 200, config.split_seed)[0][:256].numpy()
     assert np.array_equal(out.index, pool)
     assert np.array_equal(out.labels, fmnist.train_labels[pool].numpy())

@@ -125,7 +125,7 @@ def test_policy_stress_scores_each_run_once_and_keeps_its_logits(fmnist, tmp_pat
     from fmnist_lib.runs.cache import load_or_train
 
     runs = {policy: [load_or_train(TrainConfig(epochs=1, train_subset=256, val_size=1_000, val_subset=100,
-                                               device="cpu", precision="fp32", augment=policy),
+                                               test_subset=1_000, device="cpu", precision="fp32", augment=policy),
                                    data=fmnist, cache_dir=tmp_path, progress=False)]
             for policy in ("none", "crop_flip_erase")}
     first = policy_study.policy_stress(runs, fmnist, n_images=10, severities=(1,), seed=0)

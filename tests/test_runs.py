@@ -27,7 +27,8 @@ def cached(tmp_path_factory, fmnist):
     """One tiny run trained into a module-wide cache."""
     from fmnist_lib.training.config import TrainConfig
 
-    config = TrainConfig(model="custom_cnn", epochs=2, train_subset=512, val_size=1_000, device="cpu", seed=3)
+    config = TrainConfig(model="custom_cnn", epochs=2, train_subset=512, val_size=1_000, test_subset=1_000,
+                         device="cpu", seed=3)
     cache = tmp_path_factory.mktemp("cache")
     return config, cache, load_or_train(config, cache_dir=cache, data=fmnist, progress=False)
 
@@ -61,7 +62,7 @@ def test_run_folder_contents(cached, fmnist):
                      "weights_final.safetensors", "weights_best.safetensors"}
     assert list(run.history.epoch) == [1, 2] and run.metrics["best_epoch"] in (1, 2)
     logits, labels = run.predictions("final")
-    assert logits.shape == (10_000, 10) and torch.equal(labels, fmnist.test_labels)
+    assert logits.shape == (1_000, 10) and torch.equal(labels, fmnist.test_labels[:1_000])
     assert run.test_metrics("final")["accuracy"] == pytest.approx((logits.argmax(1) == labels).float().mean().item())
     val_logits, val_labels = run.validation_predictions()
     assert val_logits.shape == (1_000, 10) and torch.equal(val_labels, split_for(config, fmnist).val_labels)
@@ -83,7 +84,7 @@ def test_stored_weights_reproduce_stored_predictions(cached, fmnist):
     for weights in ("final", "best"):
         model = run.load_model(weights)
         assert not model.training
-        assert torch.equal(predict_logits(model, fmnist.test_images), run.predictions(weights)[0])  # fp32, exactly
+        assert torch.equal(predict_logits(model, fmnist.test_images[:1_000]), run.predictions(weights)[0])  # fp32, exactly
 
 
 def test_second_call_is_a_cache_hit(cached, fmnist, no_training):
@@ -214,10 +215,11 @@ def test_bf16_training_stores_exact_fp32_predictions(tmp_path, fmnist, tiny_conf
     assert run.config.precision == "bf16" and run.metrics["evaluation_precision"] == "fp32"
     for weights in ("final", "best"):
         stored = run.predictions(weights)[0]
-        assert torch.equal(stored, predict_logits(run.load_model(weights), fmnist.test_images, precision="fp32"))
+        again = predict_logits(run.load_model(weights), fmnist.test_images[:1_000], precision="fp32")
+        assert torch.equal(stored, again)
         _assert_no_bf16_traces(stored)
     _assert_no_bf16_traces(run.validation_predictions()[0])
-    in_bf16 = predict_logits(run.load_model(), fmnist.test_images, precision="bf16")
+    in_bf16 = predict_logits(run.load_model(), fmnist.test_images[:1_000], precision="bf16")
     assert _bf16_representable(in_bf16).all()  # what was stored before: every value rounded
 
 
@@ -248,3 +250,14 @@ def test_unwritable_cache_folder(tmp_path, tiny_config):
 def test_unknown_weights_name(cached):
     with pytest.raises(CacheError, match="'final' or 'best'"):
         cached[2].predictions("last")
+
+
+def test_a_run_is_evaluated_on_its_test_subset_and_never_on_a_cut_dataset(cached, fmnist, tmp_path):
+    """`test_subset` keeps the first N test images, in the key; a run keyed on all of them refuses data cut short."""
+    config, _, run = cached
+    logits, labels = run.predictions()
+    assert logits.shape == (1_000, 10) and torch.equal(labels, fmnist.test_labels[:1_000].long())
+    everything = dataclasses.replace(config, test_subset=None, epochs=1)
+    assert run_name(everything) != run_name(dataclasses.replace(config, epochs=1))
+    with pytest.raises(ValueError, match="evaluated on all 10,000 test images, but the data holds 1,000"):
+        load_or_train(everything, cache_dir=tmp_path, data=fmnist.first_test(1_000), progress=False)

@@ -22,7 +22,8 @@ from fmnist_lib.training.train import train  # noqa: E402
 @pytest.fixture(scope="module")
 def trained(fmnist):
     """A custom CNN trained for a few seconds (512 images, 2 epochs): its maps follow what it learned."""
-    config = TrainConfig(model="custom_cnn", epochs=2, train_subset=512, val_size=200, device="cpu", seed=3)
+    config = TrainConfig(model="custom_cnn", epochs=2, train_subset=512, val_size=200, test_subset=1_000, device="cpu",
+                         seed=3)
     result = train(config, fmnist, progress=False)
     model = build_model("custom_cnn", result.mean, result.std)
     model.load_state_dict(result.final_state)

@@ -14,19 +14,14 @@ from fmnist_lib.runs import cache as run_cache
 from fmnist_lib.runs.seeds import load_or_train_seeds, seed_correct, seed_metrics, seed_predictions
 from fmnist_lib.training.config import TrainConfig
 
-TINY = TrainConfig(model="custom_cnn", epochs=1, train_subset=256, val_size=200, device="cpu")
+# Tested on the first 300 test images, so that storing a run's test predictions takes no time.
+TINY = TrainConfig(model="custom_cnn", epochs=1, train_subset=256, val_size=200, test_subset=300, device="cpu")
 
 
 @pytest.fixture(scope="module")
-def small_data(fmnist):
-    """The real dataset with 300 test images, so that storing a run's test predictions takes no time."""
-    return dataclasses.replace(fmnist, test_images=fmnist.test_images[:300], test_labels=fmnist.test_labels[:300])
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory, small_data):
+def seeded(tmp_path_factory, fmnist):
     cache = tmp_path_factory.mktemp("seeds")
-    return cache, load_or_train_seeds(seed_configs(TINY, [3, 4]), cache_dir=cache, data=small_data)
+    return cache, load_or_train_seeds(seed_configs(TINY, [3, 4]), cache_dir=cache, data=fmnist)
 
 
 def test_distinct_seeds_give_distinct_runs(seeded):
@@ -38,7 +33,7 @@ def test_distinct_seeds_give_distinct_runs(seeded):
     assert first.config.split_seed == second.config.split_seed == 56  # the split stays the write-up's
 
 
-def test_same_seed_is_the_same_cached_run(seeded, small_data, monkeypatch):
+def test_same_seed_is_the_same_cached_run(seeded, fmnist, monkeypatch):
     cache, (first, second) = seeded
 
     def refuse(*args, **kwargs):

@@ -25,7 +25,8 @@ from fmnist_lib.runs.executors import DaskExecutor, LocalExecutor
 from fmnist_lib.runs.sweep import FORWARD_SHARE, SweepFailed, SweepResult, plan_sweep, run_sweep
 from fmnist_lib.training.config import TrainConfig
 
-TINY = TrainConfig(model="custom_cnn", epochs=1, train_subset=512, val_size=1_000, device="cpu", seed=3)
+TINY = TrainConfig(model="custom_cnn", epochs=1, train_subset=512, val_size=1_000, test_subset=1_000, device="cpu",
+                   seed=3)
 CONFIGS = [TINY, dataclasses.replace(TINY, seed=4)]
 BROKEN = dataclasses.replace(TINY, train_subset=1)  # a last batch of 1 image: train() refuses it, inside the worker
 

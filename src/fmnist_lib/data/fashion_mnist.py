@@ -7,6 +7,8 @@ while the content is identical.
 
 from __future__ import annotations
 
+import dataclasses
+
 import gzip
 import hashlib
 import os
@@ -62,6 +64,15 @@ class FashionMNIST:
     test_labels: torch.Tensor  # (10000,) uint8
     folder: Path
     verified: bool
+
+    def first_test(self, n: int | None) -> "FashionMNIST":
+        """The same data with only the first `n` test images (None: all of them), as a run with `test_subset`
+        is evaluated and as the pages of a profile with one read it. Training images are untouched."""
+        if n is None or n == len(self.test_labels):
+            return self
+        if not 0 < n <= len(self.test_labels):
+            raise ValueError(f"Cannot keep the first {n:,} test images of {len(self.test_labels):,}.")
+        return dataclasses.replace(self, test_images=self.test_images[:n], test_labels=self.test_labels[:n])
 
 
 def _file_in(folder: Path, name: str) -> Path | None:

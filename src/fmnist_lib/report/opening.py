@@ -30,8 +30,9 @@ class Opening:
 
     @functools.cached_property
     def data(self) -> FashionMNIST:
-        """The dataset, read and verified on first use (pages without runs may never need it)."""
-        return load_fashion_mnist()
+        """The dataset, read and verified on first use (pages without runs may never need it), with the test
+        images the profile's runs are evaluated on (`test_subset`: the smoke profile's first 2,000)."""
+        return load_fashion_mnist().first_test(self.profile.test_subset)
 
     def glue(self, values: dict) -> None:
         """Glue each value under `<section>_<name>`, for the page's prose to read (`{glue:text}`)."""

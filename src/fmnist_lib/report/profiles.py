@@ -46,6 +46,7 @@ class Profile:
     saliency_images: dict[str, int] = field(default_factory=lambda: {name: 200 for name in MODEL_NAMES})
     val_size: int | None = None  # None: the write-up's 10,000 validation images
     val_subset: dict[str, int] = field(default_factory=dict)  # validation images checked after each epoch, per model
+    test_subset: int | None = None  # test images every run is evaluated on and every page reads (None: all)
     precision: str | None = None  # None: TrainConfig's auto; "fast": bf16 where the hardware runs it fast
     seeds: tuple[int, ...] = seed_range(1)  # seeds of multi-seed results (mean +- sd); the first is the write-up's
     # Statistics page. Models whose headline numbers are given over every seed; the augmentation study's two
@@ -81,7 +82,7 @@ class Profile:
         """The TrainConfig of `model` under this profile; `changes` (epochs, seed, ...) win when not None."""
         check_model_name(model)
         values = {"model": model, "epochs": self.epochs[model], "train_subset": self.train_subset.get(model),
-                  "val_size": self.val_size, "val_subset": self.val_subset.get(model),
+                  "val_size": self.val_size, "val_subset": self.val_subset.get(model), "test_subset": self.test_subset,
                   "precision": _precision(self.precision)}
         values.update({name: value for name, value in changes.items() if value is not None})
         return TrainConfig.from_dict({name: value for name, value in values.items() if value is not None})
@@ -138,12 +139,13 @@ PROFILES = {
     ),
     "smoke": Profile(
         name="smoke",
-        note=("a test run: every model 1 epoch on 1,000 images (the custom CNN on 2,000), validated on 1,000; "
-              "the numbers only show that every section runs"),
+        note=("a test run: every model 1 epoch on 1,000 images (the custom CNN on 2,000), validated on 1,000 and "
+              "tested on the first 2,000 test images; the numbers only show that every section runs"),
         epochs={name: 1 for name in MODEL_NAMES},
         train_subset={"custom_cnn": 2_000, **{name: 1_000 for name in LARGE_MODELS}},
         explain_images=500,
         val_size=1_000,
+        test_subset=2_000,
         stress_images={"custom_cnn": 50, **{name: 8 for name in LARGE_MODELS}},
         stress_severities=(1, 5),
         calibration_images={name: 300 for name in MODEL_NAMES},

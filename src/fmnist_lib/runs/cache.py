@@ -32,7 +32,7 @@ from ..training.config import TrainConfig
 from ..training.models import Classifier, build_model
 from ..training.train import train
 from .fingerprint import code_fingerprint, run_software
-from .store import MANIFEST, WEIGHTS, sha256_file, write_run
+from .store import MANIFEST, WEIGHTS, sha256_file, test_data, write_run
 
 log = logging.getLogger("fmnist_lib")
 
@@ -227,6 +227,7 @@ def load_or_train(config: TrainConfig, *, cache_dir: str | Path | None = None, d
             except CacheError as problem:
                 log.warning("%s Training it again.", problem)
         data = data if data is not None else load_fashion_mnist()
+        test_data(config, data)  # refused before training, not after
         partial = cache_dir / ".partial" / name
         partial.mkdir(parents=True, exist_ok=True)
         resolved = config.resolved().to_dict()

@@ -26,7 +26,7 @@ import torch
 from safetensors.torch import save_file
 
 from .. import __version__
-from ..data.fashion_mnist import DATA_CHECKSUM, FashionMNIST
+from ..data.fashion_mnist import DATA_CHECKSUM, N_TEST, FashionMNIST
 from ..fingerprint import requirements_lock_sha256
 from ..training.evaluate import summarize
 from ..training.forward import predict_logits
@@ -47,6 +47,15 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def test_data(config, data: FashionMNIST) -> FashionMNIST:
+    """The data a run of `config` is evaluated on: its first `test_subset` test images. A run keyed on all of
+    them (no test_subset) given data cut short is refused: its predictions would not be what its key says."""
+    if config.test_subset is None and len(data.test_labels) != N_TEST:
+        raise ValueError(f"The run is evaluated on all {N_TEST:,} test images, but the data holds "
+                         f"{len(data.test_labels):,}: pass the whole dataset, or set the config's test_subset.")
+    return data.first_test(config.test_subset)
+
+
 def evaluate(result: TrainResult, data: FashionMNIST) -> tuple[dict, dict]:
     """Metrics and the arrays of predictions.npz, all in fp32 (see the module's docstring).
 
@@ -55,6 +64,7 @@ def evaluate(result: TrainResult, data: FashionMNIST) -> tuple[dict, dict]:
     page fitting a temperature reads them instead of running the model again.
     """
     config = result.config
+    data = test_data(config, data)
     arrays, test = {"labels": data.test_labels.numpy()}, {}
     for weights in WEIGHTS:
         if weights == "best" and result.best_epoch == len(result.history):  # the same weights: reuse

@@ -71,7 +71,7 @@ def epoch_images(config: TrainConfig) -> float:
 
 def evaluation_images(config: TrainConfig) -> int:
     """The images the store evaluates in fp32: the test set for both weight sets, and the validated images."""
-    return 2 * TEST_IMAGES + validated_images(config)
+    return 2 * (config.test_subset or TEST_IMAGES) + validated_images(config)
 
 
 def estimate_seconds(config: TrainConfig, rates: Rates) -> float:

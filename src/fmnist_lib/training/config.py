@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 
 import torch
 
-from ..data.fashion_mnist import IDX_FILES
+from ..data.fashion_mnist import IDX_FILES, N_TEST
 from ..data.augmentation import policy_name, training_phrase
 from ..errors import ConfigError
 from .models import check_model_name
@@ -54,6 +54,7 @@ class TrainConfig:
     val_size: int = 10_000
     val_subset: int | None = None  # validate after each epoch on only the first N validation images (None: all)
     train_subset: int | None = None  # use only the first N images of the shuffled training split
+    test_subset: int | None = None  # evaluate on only the first N test images (None: all; the smoke profile, tests)
     augment: str = "none"  # the augmentation policy of the training images (data.augmentation.POLICY_NAMES)
     folds: int | None = None  # k-fold cross-validation: the training split (after train_subset) cut into k parts
     fold: int | None = None  # with folds: the part held out (0..folds-1); the model trains on the others
@@ -87,6 +88,11 @@ class TrainConfig:
                     f"train_subset {self.train_subset:,} exceeds the {self.n_train_available:,} training images "
                     "of the split; use a smaller number or leave it out for all of them."
                 )
+        if self.test_subset is not None:
+            _check_positive_int("test_subset", self.test_subset)
+            if self.test_subset > N_TEST:
+                raise ConfigError(f"test_subset {self.test_subset:,} exceeds the {N_TEST:,} test images; use a smaller "
+                                  "number or leave it out for all of them.")
         if self.val_subset is not None:
             _check_positive_int("val_subset", self.val_subset)
             if self.val_subset > self.val_size:
