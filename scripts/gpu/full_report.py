@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
         driver.say("install failed: nothing else can run")
         return finish(driver)
     unpack_data(driver, args.bundle)
-    bench = ["--device", args.device]
+    bench = ["--device", args.device, *(["--models", args.bench_models] if args.bench_models else [])]
     if not driver.phase("graphs", driver.python("benchmarks/cuda_graphs_check.py", "--device", args.device,
                                                 "--epochs", str(args.check_epochs), "--train-subset",
                                                 str(args.check_subset), "--json", str(driver.out / "graphs.json"))):
@@ -222,6 +222,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--workers", default="auto", help="processes training at once, or auto (default)")
     parser.add_argument("--packing", default="1,2,4,8", help="process counts the packing benchmark tries")
     parser.add_argument("--bench-steps", type=int, default=50, help="steps per timed benchmark round")
+    parser.add_argument("--bench-models", help="models the benchmarks time, comma-separated (default: each "
+                        "benchmark's own list; a rehearsal times the custom CNN alone)")
     parser.add_argument("--check-epochs", type=int, default=3, help="epochs of the replay-against-eager check")
     parser.add_argument("--check-subset", type=int, default=10_000, help="training images of that check")
     parser.add_argument("--deadline-min", type=float, default=11.0)
