@@ -220,13 +220,13 @@ def test_a_distributed_sweep_with_overrides_leaves_every_page_nothing_to_train(c
     opens it with the same: each finds all its runs cached, and the report's own plan has nothing left to train.
 
     The cache starts as a copy of the session's smoke runs, and the overrides change a few of the runs the pages
-    read (two epochs for the pages that take `epochs`, no extra policies), so the cluster must train exactly those.
+    read (three epochs for the pages that take `epochs`, no extra policies), so the cluster must train exactly those.
     Training is forbidden here after the sweep (`no_training`: it raises). Each page is then opened in this process
     with the parameters the report would execute it with (`open_section`, the first call of every notebook), so a
     page reading a run the sweep did not train fails here. (Executing the notebooks is the session site's test.)
     """
-    overrides = {"models": ["custom_cnn"], "epochs": 2, "policies": []}
-    flags = ["-p", "models=['custom_cnn']", "-p", "epochs=2", "-p", "policies=[]"]
+    overrides = {"models": ["custom_cnn"], "epochs": 3, "policies": []}
+    flags = ["-p", "models=['custom_cnn']", "-p", "epochs=3", "-p", "policies=[]"]
     cache = tmp_path / "cache"
     shutil.copytree(site[1], cache, ignore=shutil.ignore_patterns(".locks", ".partial"))
     before = _cache_state(cache)
@@ -239,7 +239,7 @@ def test_a_distributed_sweep_with_overrides_leaves_every_page_nothing_to_train(c
     expected = {run_name(config) for config in report_configs("smoke", report_sources, overrides)}
     new = set(swept["runs"]) - set(before["runs"])
     assert new and new == expected - set(before["runs"]) and not swept["partial"]  # exactly what was missing
-    assert all(config.epochs == 2 for config in report_configs("smoke", report_sources, overrides)
+    assert all(config.epochs == 3 for config in report_configs("smoke", report_sources, overrides)
                if run_name(config) in new)
     for section in SECTIONS:
         open_section(section.name, **section_parameters(report_sources, section, "smoke", overrides))
