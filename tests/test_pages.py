@@ -241,6 +241,15 @@ def test_claims_threshold_table_lists_every_threshold_with_its_reason():
     assert "min seeds" in set(table["threshold"]) and "<table" in claims_page.thresholds_html()
 
 
+def test_prose_tables_align_their_headers_with_their_cells():
+    """pandas right-aligns a header row by default, over cells of text that read left-aligned."""
+    from fmnist_lib.report.tables import prose_html
+
+    page = prose_html(pd.DataFrame({"claim": ["<a href='x.html'>a link</a>"], "verdict": ["supported"]}), escape=False)
+    assert '<tr style="text-align: left;">' in page and "right" not in page and "<a href='x.html'>" in page
+    assert "&lt;a" in prose_html(pd.DataFrame({"claim": ["<a>"]}))  # escaped unless told otherwise
+
+
 def test_robustness_ranking_leaves_out_models_under_the_accuracy_floor(stress):
     """A barely trained model with the lowest errors takes part in no ranking, no leader count, no 'best calibrated'."""
     result, ce, summary = stress
@@ -283,3 +292,20 @@ def test_saliency_counts_leave_out_blank_maps_and_models_under_the_floor():
     floor = {"ROAD score": {"better": False}, "deletion AUC": {"better": False}}
     assert saliency.floor_sentence("gradcam", floor) == (
         "gradcam's maps do not beat the random-weights floor, by ROAD or by deletion AUC")
+
+
+def test_curve_values_name_the_models_that_stop_short_of_the_protocol():
+    from fmnist_lib.report.pages import baselines
+
+    def run(epochs, images, accuracy):
+        history = pd.DataFrame({"epoch": range(1, epochs + 1), "val_acc": np.linspace(0.5, accuracy, epochs)})
+        return SimpleNamespace(history=history, config=SimpleNamespace(n_train=images))
+
+    labels = {"custom_cnn": "Custom CNN", "vgg16": "VGG-16", "vgg19": "VGG-19"}
+    curves, values = baselines.curve_values({"custom_cnn": run(15, 50_000, 0.92), "vgg16": run(2, 10_000, 0.8),
+                                             "vgg19": run(2, 10_000, 0.2)}, labels)
+    assert values["n_short"] == 2 and values["protocol_images"] == 750_000
+    assert values["curves_text"].startswith("VGG-16 and VGG-19 train for less than the protocol here: their numbers")
+    assert list(curves.model.unique()) == ["Custom CNN", "VGG-16", "VGG-19"] and curves.images.max() == 750_000
+    _, alike = baselines.curve_values({"custom_cnn": run(15, 50_000, 0.92)}, labels)
+    assert alike["n_short"] == 0 and alike["curves_text"].startswith("Every model trains for the whole protocol")

@@ -219,6 +219,32 @@ def test_the_contents_sheet_numbers_pages_of_any_length(tmp_path):
     assert squeeze(reader.pages[starts[2] - 1].extract_text()).startswith("Pageshort"), "the number is the sheet"
 
 
+@needs_chromium
+def test_a_table_header_never_ends_a_sheet_without_its_rows(tmp_path):
+    """Tables that start ever lower on a sheet, each on a page of its own: wherever one starts, its header lands
+    on the sheet of its first row (a short table moves whole, a long one breaks between rows)."""
+    def part(lines, rows):
+        name = f"p{lines}x{rows}"
+        filler = "".join(f"<div>{name} line {i}</div>" for i in range(lines))
+        body = "".join(f"<tr><td>ROW{name}n{i}</td><td>{i}</td></tr>" for i in range(rows))
+        return (f'<span id="document-{name}"></span><section id="{name}"><h1>Page {name}</h1>{filler}'
+                f"<table><thead><tr><th>HEAD{name}</th><th>n</th></tr></thead><tbody>{body}</tbody></table></section>")
+
+    cases = [(lines, rows) for lines in range(44, 62, 2) for rows in (5, 40)]
+    page = tmp_path / "page.html"
+    page.write_text('<html><body><article class="bd-article"><section id="intro"><h1>Intro</h1></section>'
+                    + "".join(part(*case) for case in cases) + "</article></body></html>")
+    print_pdf(page, tmp_path / "out.pdf", title="T")
+    sheets = [clean(sheet.extract_text()) for sheet in pypdf.PdfReader(tmp_path / "out.pdf").pages]
+    orphans = []
+    for lines, rows in cases:
+        name = f"p{lines}x{rows}"
+        sheet = next(text for text in sheets if f"HEAD{name} " in text)
+        if f"ROW{name}n0 " not in sheet or (rows == 5 and f"ROW{name}n4 " not in sheet):
+            orphans.append(name)
+    assert not orphans, orphans
+
+
 def test_without_chromium_the_error_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setattr(report_pdf, "CHROMIUM_CANDIDATES", ("no-such-chromium-here",))
     with pytest.raises(FmnistError, match=r"install Debian's chromium: apt-get install chromium"):

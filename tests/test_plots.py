@@ -376,6 +376,8 @@ def test_reliability_diagrams_one_panel_per_model():
     assert fig.legends and "gap to confidence" in [t.get_text() for t in fig.legends[0].get_texts()]
     heights = sorted(p.get_height() for p in fig.axes[0].patches if p.get_fill())
     assert len(heights) == 5 and heights[-1] == pytest.approx(90)  # accuracy of the filled bins, in %
+    counts = [int(t.get_text().replace(",", "")) for t in fig.axes[0].texts]
+    assert counts == [int(n) for n in tables["A"].loc[tables["A"]["count"] > 0, "count"]]  # each bar's images
     assert renders(fig)
     plt.close(fig)
     with pytest.raises(ValueError, match="count"):
@@ -422,3 +424,47 @@ def test_deletion_curves_one_line_per_method():
     plt.close(fig)
     with pytest.raises(ValueError, match="empty"):
         explain_plots.deletion_curves({})
+
+
+def test_budget_curves_mark_the_protocol_and_end_each_line_with_its_number():
+    from fmnist_lib.analysis.training_curves import learning_curves
+
+    long = pd.DataFrame({"epoch": range(1, 16), "val_acc": np.linspace(0.80, 0.92, 15)})
+    short = pd.DataFrame({"epoch": [1, 2], "val_acc": [0.10, 0.651]})
+    curves = learning_curves({"Custom CNN": long, "VGG-19": short}, {"Custom CNN": 50_000, "VGG-19": 10_000}, 750_000)
+    assert list(curves.groupby("model", sort=False).images.max()) == [750_000, 20_000]
+    assert curves.set_index("model").short.groupby(level=0).first().to_dict() == {"Custom CNN": False, "VGG-19": True}
+    fig = training_plots.budget_curves(curves, 750_000, "the protocol: 15 epochs on 50,000 images")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and [line.get_label() for line in ax.lines[:2]] == ["Custom CNN", "VGG-19"]
+    texts = [text.get_text() for text in ax.texts]
+    assert "65.1 % after 2 epochs" in texts and "92.0 % after 15 epochs" in texts
+    assert "the protocol: 15 epochs on 50,000 images" in texts
+    assert any(list(line.get_xdata()) == [750_000, 750_000] for line in ax.lines)  # the protocol's dotted line
+    with pytest.raises(ValueError, match="No images per epoch given for VGG-19"):
+        learning_curves({"VGG-19": short}, {}, 750_000)
+
+
+def test_confusion_colours_span_the_errors_and_the_diagonal_is_gray():
+    confusion = np.full((10, 10), 2) + np.diag(np.full(10, 900))
+    confusion[4, 6] = 60  # the largest error: the darkest blue
+    fig = failure_plots.confusion_heatmap(confusion)
+    mesh = fig.axes[0].collections[0]
+    colours = mesh.get_facecolors().reshape(10, 10, 4)
+    gray = matplotlib.colors.to_rgba(failure_plots.CORRECT_CELL)
+    assert all(np.allclose(colours[i, i], gray) for i in range(10))
+    assert not np.allclose(colours[4, 6], gray) and colours[4, 6][:3].sum() < colours[0, 1][:3].sum()  # darker
+    assert mesh.norm.vmax < 10  # the scale ends just above the largest error (6 %), not at 100 %
+    plt.close(fig)
+
+
+def test_gallery_titles_of_neighbours_never_overlap():
+    titles = ["Sneaker → Ankle boot", "Coat → Pullover", "T-shirt/top → Shirt", "Ankle boot → Sandal",
+              "Pullover → Coat", "Shirt → T-shirt/top"]
+    fig = statistics_plots.image_gallery(images(6), titles, columns=6)
+    fig.canvas.draw()
+    boxes = [ax.title.get_window_extent() for ax in fig.axes]
+    assert not any(a.overlaps(b) for a, b in zip(boxes, boxes[1:])), [ax.get_title() for ax in fig.axes]
+    assert fig.axes[0].get_title() == "Sneaker\n→ Ankle boot"  # broken at the arrow
+    assert statistics_plots.fit_title("Coat", 1.0) == "Coat"
+    plt.close(fig)

@@ -54,3 +54,26 @@ def overfitting(history: pd.DataFrame) -> dict:
             "max_gap": float(gap.max()),
             "val_loss_min_epoch": int(history.epoch.iloc[best]), "val_loss_rise": rise,
             "val_loss_rising": rise > VAL_LOSS_RISE.value}
+
+
+def learning_curves(histories: dict[str, pd.DataFrame], train_images: dict[str, int],
+                    protocol_images: int) -> pd.DataFrame:
+    """Validation accuracy after every epoch against the training images seen by then, one row per model and
+    epoch: what a short budget's last number is a point of.
+
+    `histories` {model: history}; `train_images` {model: images per epoch}; `protocol_images` the images the
+    write-up's protocol sees in all (epochs x training images). Columns: model, epoch, images, accuracy (%),
+    short (the model's whole budget sees fewer images than the protocol).
+    """
+    if not histories:
+        raise ValueError("histories is empty: expected {model: history DataFrame}.")
+    missing = sorted(set(histories) - set(train_images))
+    if missing:
+        raise ValueError(f"No images per epoch given for {', '.join(missing)}.")
+    rows = []
+    for model, history in histories.items():
+        seen = history.epoch.to_numpy() * train_images[model]
+        short = bool(seen[-1] < protocol_images)
+        rows += [{"model": model, "epoch": int(epoch), "images": int(images), "accuracy": 100 * float(acc),
+                  "short": short} for epoch, images, acc in zip(history.epoch, seen, history.val_acc)]
+    return pd.DataFrame(rows)

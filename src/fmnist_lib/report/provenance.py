@@ -102,15 +102,23 @@ def pages_table(record: dict) -> pd.DataFrame:
 
 
 def runs_table(record: dict) -> pd.DataFrame:
-    """One row per (page, run) of the record: the run's name, the config values that tell runs apart, and the
-    pinned environment it was trained in (its requirements.lock SHA-256, read from the page's results cache)."""
-    rows = []
+    """One row per run the record's pages read: its model and key (the folder is `model-key`), the config values
+    that tell runs apart, the pinned environment it was trained in (its requirements.lock SHA-256, read from
+    the results cache) and the sections that read it, in reading order."""
+    rows: dict[str, dict] = {}
     for name, entry in record.items():
         for config in get_section(name).configs(entry["parameters"]):
             run = run_name(config)
-            rows.append({"section": name, "run": run, "model": config.model, "epochs": config.epochs,
+            if run in rows:
+                if name not in rows[run]["sections"]:
+                    rows[run]["sections"].append(name)
+                continue
+            resolved = config.resolved()
+            rows[run] = {"run": run, "model": config.model, "key": run.rsplit("-", 1)[-1], "epochs": config.epochs,
                          "train images": config.n_train, "augment": config.augment, "seed": config.seed,
-                         "split seed": config.split_seed, "device": config.resolved().device,
-                         "precision": config.resolved().precision, "environment": _run_lock(entry.get("cache"), run)})
-    return pd.DataFrame(rows).drop_duplicates(subset=["section", "run"])
-
+                         "split seed": config.split_seed, "device": resolved.device, "precision": resolved.precision,
+                         "environment": _run_lock(entry.get("cache"), run), "sections": [name]}
+    table = pd.DataFrame(rows.values())
+    if not table.empty:
+        table["sections"] = table["sections"].map(", ".join)
+    return table

@@ -128,3 +128,10 @@ def pattern_display(claims: dict[str, dict]):
     frame = pattern_table(claims)
     return table(frame, index="Measure", missing="does not apply to this pattern",
                  kinds={column: "number" for column in frame.columns})
+
+
+def prose_html(frame: pd.DataFrame, classes: str = "claims-table", escape: bool = True) -> str:
+    """A table of sentences and links (the ledger's) as plain HTML: headers aligned left as their cells are
+    (pandas right-aligns header rows by default), no index, no border attribute. `escape=False` keeps links,
+    for cells escaped when the frame was built."""
+    return frame.to_html(index=False, escape=escape, classes=classes, border=0, justify="left")

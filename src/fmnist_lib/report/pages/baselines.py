@@ -7,12 +7,12 @@ from __future__ import annotations
 from itertools import combinations
 
 from ...analysis.thresholds import GAP_POINTS, VAL_LOSS_RISE
-from ...analysis.training_curves import overfitting
+from ...analysis.training_curves import learning_curves, overfitting
 from ...claims import gather
 from ...claims.report_claims import ranking_claim, rising_loss_claim
-from ...claims.rules import budgets_sentence, matched, points
+from ...claims.rules import budgets_sentence, join_names, matched, points
 from ...runs.cache import Run
-from ...training.config import PROTOCOL
+from ...training.config import PROTOCOL, PROTOCOL_BUDGET
 
 
 def ranking_values(matched_runs: dict[str, Run], weights: str = "final") -> dict:
@@ -36,6 +36,23 @@ def budget_values(runs: dict[str, Run]) -> dict:
                 "budgets as much as architectures, and its accuracies are not a ranking. The next table trains every "
                 "model for the same, shorter budget.")
     return {"budgets_text": text, "budgets_matched": matched(named)}
+
+
+def curve_values(runs: dict[str, Run], labels: dict[str, str]) -> tuple:
+    """(learning curves, values for the prose): every model's validation accuracy against training images seen, and
+    which models train for fewer images than the write-up's protocol, whose numbers are points on rising curves."""
+    protocol_images = PROTOCOL.epochs * PROTOCOL.n_train
+    curves = learning_curves({labels[name]: run.history for name, run in runs.items()},
+                             {labels[name]: run.config.n_train for name, run in runs.items()}, protocol_images)
+    short = list(dict.fromkeys(curves.loc[curves.short, "model"]))
+    if short:
+        text = (f"{join_names(short)} {'trains' if len(short) == 1 else 'train'} for less than the protocol here: "
+                f"{'its number is' if len(short) == 1 else 'their numbers are'} the last point of a curve that stops "
+                "well short of the dotted line, not an accuracy the architecture converges to.")
+    else:
+        text = "Every model trains for the whole protocol here, so every curve reaches the dotted line."
+    return curves, {"curves_text": text, "n_short": len(short), "protocol_images": protocol_images,
+                    "protocol_budget": PROTOCOL_BUDGET}
 
 
 def rising_values(runs: dict[str, Run]) -> dict:

@@ -22,6 +22,7 @@ from ...training.config import PROTOCOL_BUDGET
 from ..plots.explain import cam_grid
 from ..profiles import Profile
 from ..sections import get_section
+from ..tables import prose_html
 
 GLANCE = {  # the landing page's rows: a claim's key and a short name
     "writeup.accuracy.custom_cnn": "custom_acc", "writeup.accuracy.vgg16": "vgg16_acc",
@@ -64,7 +65,7 @@ def threshold_frame() -> pd.DataFrame:
 
 def thresholds_html() -> str:
     """The threshold table as HTML (cells escaped)."""
-    return threshold_frame().to_html(index=False, classes="claims-table", border=0)
+    return prose_html(threshold_frame())
 
 
 def _link(section: str) -> str:
@@ -88,7 +89,7 @@ def claims_frame(claims: list[Claim]) -> pd.DataFrame:
 
 def claims_html(claims: list[Claim]) -> str:
     """The table as HTML, links kept (the cells are escaped when the frame is built)."""
-    return claims_frame(claims).to_html(index=False, escape=False, classes="claims-table", border=0)
+    return prose_html(claims_frame(claims), escape=False)
 
 
 def details_markdown(claims: list[Claim]) -> str:
@@ -126,7 +127,7 @@ def printed_values() -> dict:
 
 def printed_html(claims: list[Claim]) -> str:
     """The sources table as HTML."""
-    return printed_sources(claims).to_html(index=False, classes="claims-table", border=0)
+    return prose_html(printed_sources(claims))
 
 
 def forensics_markdown(claims: list[Claim], runs: dict) -> str:

@@ -11,6 +11,7 @@ import pandas as pd
 from ...claims.findings import select_findings, summary_sentence, untestable
 from ...claims.verdicts import Claim
 from ..sections import get_section
+from ..tables import prose_html
 
 INTRO_PREFIX = "../build/executed/"  # from book/intro.html to an executed page
 
@@ -37,7 +38,7 @@ def findings_html(claims: list[Claim], prefix: str = "") -> str:
     frame = findings_frame(claims, prefix)
     if frame.empty:
         return f"<p>{html.escape(summary_sentence(claims, []))}</p>"
-    return frame.to_html(index=False, escape=False, classes="claims-table findings-table", border=0)
+    return prose_html(frame, "claims-table findings-table", escape=False)
 
 
 def untestable_html(claims: list[Claim], prefix: str = "") -> str:
@@ -46,7 +47,7 @@ def untestable_html(claims: list[Claim], prefix: str = "") -> str:
              "evidence": _link(claim.evidence.page, prefix)} for number, claim in untestable(claims)]
     if not rows:
         return "<p>Every claim of the write-up can be tested with this build.</p>"
-    return pd.DataFrame(rows).to_html(index=False, escape=False, classes="claims-table", border=0)
+    return prose_html(pd.DataFrame(rows), escape=False)
 
 
 def findings_values(claims: list[Claim]) -> dict:

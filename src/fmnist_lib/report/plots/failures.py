@@ -17,11 +17,16 @@ CASES_PER_ROW = 4
 TRUE_BAR = {"color": "#009E73", "hatch": "////", "edgecolor": "black", "linewidth": 0.5}  # hatched: grayscale too
 WRONG_BAR = {"color": "#D55E00", "edgecolor": "black", "linewidth": 0.5}
 OTHER_BAR = {"color": "#CCCCCC", "edgecolor": "black", "linewidth": 0.5}
+CORRECT_CELL = "#6b6b6b"  # the confusion matrix's diagonal, above its colour scale of errors
 
 
 @styled
 def confusion_heatmap(confusion, class_names=CLASS_NAMES, normalize: bool = True) -> Figure:
-    """Confusion counts (true class x predicted class); normalised, each row is % of that true class."""
+    """Confusion counts (true class x predicted class); normalised, each row is % of that true class.
+
+    The colour scale spans the errors only, up to the largest one: the diagonal (correct predictions), above it,
+    is drawn in gray, so that the errors do not all fade into the palest blue beside it.
+    """
     counts = np.asarray(confusion)
     if counts.shape != (len(class_names), len(class_names)):
         raise ValueError(f"confusion must be ({len(class_names)}, {len(class_names)}) for "
@@ -30,14 +35,16 @@ def confusion_heatmap(confusion, class_names=CLASS_NAMES, normalize: bool = True
         totals = counts.sum(axis=1, keepdims=True)
         values = np.divide(100.0 * counts, totals, out=np.zeros(counts.shape), where=totals > 0)
         fmt, unit = ".0f", "% of the true class"
-        vmax = 100  # one colour scale for every model, so heatmaps compare
     else:
-        values, fmt, unit, vmax = counts, "d", "images (count)", None
+        values, fmt, unit = counts, "d", "images (count)"
+    errors = values[~np.eye(len(values), dtype=bool)]
+    vmax = float(errors.max()) + 0.5 if errors.size and errors.max() > 0 else 1.0  # correct cells fall above it
+    cmap = sns.color_palette("Blues", as_cmap=True).with_extremes(over=CORRECT_CELL)
     fig = new_figure(height=5.9)
     ax = fig.subplots()
-    sns.heatmap(values, annot=True, fmt=fmt, cmap="Blues", vmin=0, vmax=vmax, square=True, ax=ax,
+    sns.heatmap(values, annot=True, fmt=fmt, cmap=cmap, vmin=0, vmax=vmax, square=True, ax=ax,
                 annot_kws={"fontsize": SMALL_PT}, xticklabels=class_names, yticklabels=class_names,
-                cbar_kws={"label": unit, "shrink": 0.8})
+                cbar_kws={"label": f"{unit}, errors (gray: above the scale)", "shrink": 0.8, "extend": "max"})
     ax.set(xlabel="predicted class", ylabel="true class")
     ax.tick_params(axis="x", labelrotation=40)
     for label in ax.get_xticklabels():

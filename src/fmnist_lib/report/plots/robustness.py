@@ -97,7 +97,8 @@ def corruption_grid(grid, names, severities) -> Figure:
 def reliability_diagrams(tables: dict[str, pd.DataFrame], ece: dict[str, float] | None = None) -> Figure:
     """Per model: accuracy per confidence bin as bars against the diagonal of perfect calibration.
 
-    Bars below the diagonal mean over-confidence. `tables` are `calibration.reliability_table`s.
+    Bars below the diagonal mean over-confidence; the number in each bar is the images in that bin, since a
+    bin of a dozen images says little. `tables` are `calibration.reliability_table`s.
     """
     check_tables(tables, RELIABILITY_COLUMNS, "reliability table")
     fig, axes, columns = model_panels(len(tables), 2.35, 0.45, sharey=True)
@@ -109,6 +110,10 @@ def reliability_diagrams(tables: dict[str, pd.DataFrame], ece: dict[str, float] 
         ax.bar(filled.lower, 100 * (filled.confidence - filled.accuracy), bottom=100 * filled.accuracy, width=width,
                align="edge", fill=False, hatch="////", edgecolor="#D55E00", linewidth=0, label="gap to confidence")
         ax.plot([0, 1], [0, 100], "k--", linewidth=1, label="perfect calibration")
+        for lower, count in zip(filled.lower, filled["count"]):  # how many images each bar stands for
+            ax.text(lower + width / 2, 3, f"{int(count):,}", rotation=90, ha="center", va="bottom",
+                    fontsize=SMALL_PT, bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none",
+                                             "alpha": 0.75})
         title = name if ece is None or name not in ece else f"{name}\nECE {100 * ece[name]:.2f} %"
         ax.set(title=title, xlim=(0, 1), ylim=(0, 100))
     return label_panels(fig, axes, columns, "accuracy (%)", "confidence", ncols=3)

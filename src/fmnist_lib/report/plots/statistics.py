@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -70,6 +72,18 @@ def risk_coverage_plot(curves: pd.DataFrame, max_points: int = 300) -> Figure:
 
 
 @styled
+def fit_title(title: str, width_inches: float) -> str:
+    """A panel title broken into lines that fit its panel (at the arrow of 'true → predicted' first), so the
+    titles of neighbouring images never run into each other."""
+    per_line = max(8, int(width_inches * 72 / (0.55 * SMALL_PT)))  # characters of an average width
+    if len(title) <= per_line:
+        return title
+    if " → " in title:
+        true, predicted = title.split(" → ", 1)
+        return "\n".join(textwrap.wrap(true, per_line) + textwrap.wrap("→ " + predicted, per_line))
+    return textwrap.fill(title, per_line)
+
+
 def image_gallery(images, titles, captions=None, columns: int = 6, flagged=None, flag_label: str | None = None,
                   title: str | None = None) -> Figure:
     """Images (N, 28, 28) in rows of `columns`, each titled, captioned below, flagged ones framed in red."""
@@ -88,7 +102,7 @@ def image_gallery(images, titles, captions=None, columns: int = 6, flagged=None,
         if index >= len(images):
             ax.set_axis_off()
             continue
-        show_image(ax, images[index], titles[index])
+        show_image(ax, images[index], fit_title(titles[index], side))
         if captions is not None:
             ax.set_xlabel(captions[index], fontsize=SMALL_PT)
         if flagged is not None and flagged[index]:

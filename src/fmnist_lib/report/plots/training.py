@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ...data.fashion_mnist import CLASS_NAMES
+from ...training.config import epochs_text
 from .look import COLORS, FIGURE_WIDTH, SMALL_PT
 from .common import check_columns, check_length, image_stack, line_style, new_figure, show_image, styled
 
@@ -110,6 +111,40 @@ def training_curves(histories: dict[str, pd.DataFrame]) -> Figure:
         for ax in (acc_ax, loss_ax):
             _epoch_axis(ax, history["epoch"])
     fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside upper center", ncols=2, frameon=False)
+    return fig
+
+
+@styled
+def budget_curves(curves: pd.DataFrame, protocol_images: int, protocol_label: str) -> Figure:
+    """Validation accuracy against training images seen (log scale), one line per model
+    (`analysis.training_curves.learning_curves`), the protocol's total marked: a short budget's number is the
+    last point of a curve that is still climbing, not a converged accuracy."""
+    check_columns(curves, ("model", "epoch", "images", "accuracy"), "curves")
+    fig = new_figure(height=3.4)
+    ax = fig.subplots()
+    ends = []
+    for index, (model, curve) in enumerate(curves.groupby("model", sort=False)):
+        look = line_style(index)
+        ax.plot(curve.images, curve.accuracy, color=look["color"], marker=look["marker"], label=model)
+        ends.append((curve.iloc[-1], look["color"]))
+    ax.axvline(protocol_images, color="0.4", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlim(right=protocol_images * 3)
+    low, high = ax.get_ylim()
+    placed: list[tuple[float, float]] = []  # (images, label height): labels at one x kept apart, never on each other
+    for last, color in sorted(ends, key=lambda end: -end[0].accuracy):
+        y = last.accuracy
+        for images, other in placed:
+            if images == last.images and abs(other - y) < 0.07 * (high - low):
+                y = other - 0.07 * (high - low)
+        placed.append((last.images, y))
+        ax.annotate(f"{last.accuracy:.1f} % after {epochs_text(int(last.epoch))}", (last.images, last.accuracy),
+                    xytext=(last.images * 1.15, y), textcoords="data", va="center", fontsize=SMALL_PT, color=color,
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+    ax.annotate(protocol_label, (protocol_images, 0.03), xycoords=("data", "axes fraction"), xytext=(-4, 0),
+                textcoords="offset points", ha="right", va="bottom", fontsize=SMALL_PT, color="0.3")
+    ax.set(xlabel="training images seen (log scale)", ylabel="validation accuracy (%)")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=len(ends), frameon=False)
     return fig
 
 
