@@ -70,14 +70,14 @@ def test_rehearsal_on_cpu_runs_every_phase_and_brings_back_the_site(tmp_path, re
     command = [sys.executable, str(report_sources / "scripts" / "gpu" / "full_report.py"), "--out", str(out),
                "--work", str(work), "--profile", "smoke", "--device", "cpu", "--no-install", "--packing", "1,2",
                "--bench-steps", "1", "--bench-models", "custom_cnn", "--check-epochs", "1", "--check-subset", "1000", "--deadline-min", "30",
-               "--only", "baselines"]
+               "--only", "conclusion"]
     finished = subprocess.run(command, cwd=report_sources, capture_output=True, text=True, timeout=2400)
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
     timings = json.loads((out / "timings.json").read_text())
     assert {name: phase["status"] for name, phase in timings["phases"].items()} == {
         name: "ok" for name in ("graphs", "throughput", "packing", "report")}
     assert timings["phases"]["report"]["workers"] in (1, 2)
-    assert set(timings["pages"]) >= {"baselines", "reproducibility"}  # the page named, and the one always run
+    assert set(timings["pages"]) >= {"conclusion", "reproducibility"}  # the page named, and the one always run
     assert timings["runs"] and all(seconds > 0 for seconds in timings["runs"].values())
     assert any(row["model"] == "custom_cnn" and row["count"] >= 2 for row in timings["headline"])
     assert json.loads((out / "graphs.json").read_text())["agree"] is True  # both eager on a CPU: identical
