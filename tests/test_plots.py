@@ -170,7 +170,7 @@ def test_case_gallery_cases_in_rows_of_four(with_probabilities):
     fig = failure_plots.case_gallery(pictures, rows, probs)
     assert len(fig.axes) == 6 * (2 if with_probabilities else 1)
     assert fig.axes[0].get_title() == "T-shirt/top → Trouser"
-    assert "confidence 20.0%" in fig.axes[0].get_xlabel() and "entropy 2.000" in fig.axes[0].get_xlabel()
+    assert "confidence 20 %" in fig.axes[0].get_xlabel() and "entropy 2.000" in fig.axes[0].get_xlabel()
     positions = [ax.get_subplotspec().get_geometry() for ax in fig.axes[:6]]
     assert len({(rows_, cols) for rows_, cols, _, _ in positions}) == 1 and positions[0][1] == 4
     if with_probabilities:
@@ -178,7 +178,16 @@ def test_case_gallery_cases_in_rows_of_four(with_probabilities):
         widths = [p.get_width() for p in bars.patches]
         assert len(widths) == 3 and widths == sorted(widths, reverse=True)
         assert widths[0] == pytest.approx(probs[0].max() * 100)
+        assert len(bars.texts) == 3  # each bar labelled with its value
     assert np.array_equal(pictures, before[0]) and rows.equals(before[1]) and renders(fig)
+    plt.close(fig)
+
+
+def test_probability_labels_tell_a_confident_case_apart_from_certainty():
+    sure = np.r_[0.9996, 0.0003, 0.0001, np.zeros(7)]
+    fig = failure_plots.case_gallery(images(1), cases(1), sure[None, :])
+    assert [t.get_text() for t in fig.axes[1].texts] == ["99.96 %", "0.03 %", "0.01 %"]
+    assert [failure_plots._percent(v) for v in (42.4, 0.001, 100.0)] == ["42 %", "<0.01 %", ">99.99 %"]
     plt.close(fig)
 
 

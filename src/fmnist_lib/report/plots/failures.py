@@ -53,14 +53,27 @@ def confusion_heatmap(confusion, class_names=CLASS_NAMES, normalize: bool = True
     return fig
 
 
+def _percent(value: float) -> str:
+    """A probability in per cent with the digits that tell it apart from 0 and 100: '99.97 %', '0.03 %', '42 %'."""
+    if 1 <= value <= 99:
+        return f"{value:.0f} %"
+    return f"{value:.2f} %" if 0.01 <= value <= 99.99 else ("<0.01 %" if value < 0.01 else ">99.99 %")
+
+
 def _top_bars(ax, probabilities: np.ndarray, class_names, true_name: str) -> None:
     """Top-k probabilities (%) as horizontal bars, best on top: the true class hatched green, a wrong answer
-    orange, other classes grey."""
+    orange, other classes grey; each bar labelled with its value, so a confident case is more than one full bar."""
     top = np.argsort(probabilities)[::-1][:TOP_K]
     names = [class_names[c] for c in top]
     for rank, (name, c) in enumerate(zip(names, top)):
         look = TRUE_BAR if name == true_name else (WRONG_BAR if rank == 0 else OTHER_BAR)
-        ax.barh(rank, probabilities[c] * 100, **look)
+        value = probabilities[c] * 100
+        ax.barh(rank, value, **look)
+        inside = value > 60  # a long bar carries its value inside, a short one beside it: a 99.9 % bar next
+        ax.text(value - 2 if inside else value + 2, rank, _percent(value), va="center",  # to two slivers
+                ha="right" if inside else "left", fontsize=SMALL_PT, color="white" if inside else "black",
+                bbox={"boxstyle": "square,pad=0.05", "facecolor": look["color"], "edgecolor": "none"} if inside
+                else None)
     ax.set_yticks(range(len(top)), names, fontsize=SMALL_PT)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
@@ -90,7 +103,8 @@ def case_gallery(images, rows: pd.DataFrame, probabilities=None, class_names=CLA
         row, column = divmod(index, columns)
         image_ax = fig.add_subplot(grid[row * panels, column])
         show_image(image_ax, images[index], f"{case.label_name} → {case.prediction_name}")
-        image_ax.set_xlabel(f"confidence {case.confidence:.1%}\nentropy {case.entropy:.3f} nats", fontsize=SMALL_PT)
+        image_ax.set_xlabel(f"confidence {_percent(100 * case.confidence)}\nentropy {case.entropy:.3f} nats",
+                            fontsize=SMALL_PT)
         image_axes.append(image_ax)
     for index in range(len(images) if probabilities is not None else 0):  # after the images: fig.axes reads in order
         row, column = divmod(index, columns)
