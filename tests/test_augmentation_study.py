@@ -11,7 +11,7 @@ from fmnist_lib.analysis.calibration import expected_calibration_error
 from fmnist_lib.analysis.persistence import persistence_table
 from fmnist_lib.errors import ConfigError
 from fmnist_lib.report import text
-from fmnist_lib.report.profiles import seed_configs
+from fmnist_lib.report.run_plans import seed_configs
 from fmnist_lib.runs.seeds import load_or_train_seeds
 from fmnist_lib.training.config import TrainConfig
 

@@ -23,7 +23,7 @@ from fmnist_lib.report import explorer, explorer_page
 from fmnist_lib.report.execute import project_root
 from fmnist_lib.report.record import LIBRARY, LIBRARY_SUFFIXES, library_fingerprint
 from fmnist_lib.report.pages import statistics as statistics_page
-from fmnist_lib.report.profiles import STUDY_MODEL, augmentation_configs, headline_seed_configs, persistence_configs
+from fmnist_lib.report.run_plans import STUDY_MODEL, augmentation_configs, headline_seed_configs, persistence_configs
 from fmnist_lib.report.sections import check_parameters, get_section, report_configs, section_parameters
 from fmnist_lib.runs.cache import load_or_train
 from fmnist_lib.runs.seeds import load_or_train_seeds

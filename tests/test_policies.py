@@ -18,7 +18,7 @@ from fmnist_lib.cli import main
 from fmnist_lib.data import augmentation, corruptions
 from fmnist_lib.data.batches import to_unit_float
 from fmnist_lib.errors import ConfigError
-from fmnist_lib.report import profiles
+from fmnist_lib.report import run_plans
 from fmnist_lib.report.sections import check_parameters
 from fmnist_lib.runs.sweep import PlannedRun, plan_table, policy_seconds
 from fmnist_lib.training import train as training
@@ -233,19 +233,19 @@ def test_crop_flip_erase_accuracy_claim():
 # ---- budgets ------------------------------------------------------------------------------------------------
 
 def test_profiles_train_the_policies_they_promise():
-    cpu = profiles.policy_configs("cpu", "custom_cnn")
-    base, aug = profiles.augmentation_configs("cpu", "custom_cnn")
+    cpu = run_plans.policy_configs("cpu", "custom_cnn")
+    base, aug = run_plans.augmentation_configs("cpu", "custom_cnn")
     assert list(cpu) == ["none", "flip_rotate"] and cpu["none"][0] == base and cpu["flip_rotate"][0] == aug
-    assert cpu["none"] == profiles.headline_seed_configs("cpu", "custom_cnn")  # the seed runs, trained anyway
-    assert cpu["flip_rotate"] == profiles.augmented_seed_configs("cpu") and len(cpu["none"]) == 3
-    asked = profiles.policy_configs("cpu", "custom_cnn", ["augmix"])
+    assert cpu["none"] == run_plans.headline_seed_configs("cpu", "custom_cnn")  # the seed runs, trained anyway
+    assert cpu["flip_rotate"] == run_plans.augmented_seed_configs("cpu") and len(cpu["none"]) == 3
+    asked = run_plans.policy_configs("cpu", "custom_cnn", ["augmix"])
     assert list(asked) == ["none", "flip_rotate", "augmix"] and len(asked["augmix"]) == 1
-    full = profiles.policy_configs("full", "custom_cnn")
+    full = run_plans.policy_configs("full", "custom_cnn")
     assert list(full) == list(POLICIES) and all(len(group) == 5 for group in full.values())
     assert all(c.epochs == 15 and c.n_train == 50_000 for group in full.values() for c in group)
-    study = profiles.study_configs("full")
+    study = run_plans.study_configs("full")
     assert full["none"] == study[(False, 15)] and full["flip_rotate"] == study[(True, 15)]
-    smoke = profiles.policy_configs("smoke", "custom_cnn")
+    smoke = run_plans.policy_configs("smoke", "custom_cnn")
     assert list(smoke) == list(POLICIES) and all(len(group) == 2 for group in smoke.values())
 
 

@@ -6,9 +6,11 @@ import pytest
 
 from fmnist_lib.analysis.label_audit import fold_configs
 from fmnist_lib.errors import ConfigError
-from fmnist_lib.report.profiles import (
-    PROFILES, STUDY_MODEL, TEXT_NORMALISATION, audit_configs, augmentation_configs, augmented_seed_configs, baseline_configs, get_profile,
-    forensic_configs, headline_seed_configs, matched_configs, persistence_configs, profile_seeds, seeds_at_headline_budget, study_configs,
+from fmnist_lib.report.profiles import PROFILES, get_profile
+from fmnist_lib.report.run_plans import (
+    STUDY_MODEL, TEXT_NORMALISATION, audit_configs, augmentation_configs, augmented_seed_configs, baseline_configs,
+    forensic_configs, headline_seed_configs, matched_configs, persistence_configs, profile_seeds, seeds_at_headline_budget,
+    study_configs,
 )
 from fmnist_lib.report.sections import get_section
 from fmnist_lib.runs.cache import run_key

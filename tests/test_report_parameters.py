@@ -6,7 +6,8 @@ from fmnist_lib.cli import main
 from fmnist_lib.errors import ConfigError
 from fmnist_lib.report.execute import project_root
 from fmnist_lib.report.parameters import notebook_defaults, parse_assignment
-from fmnist_lib.report.profiles import PROFILES, augmentation_configs, baseline_configs, get_profile
+from fmnist_lib.report.profiles import PROFILES, get_profile
+from fmnist_lib.report.run_plans import augmentation_configs, baseline_configs
 from fmnist_lib.report.sections import SECTIONS, check_parameters, get_section
 from fmnist_lib.training.models import MODEL_NAMES
 
@@ -158,7 +159,7 @@ def test_each_profile_stores_the_validation_images_its_calibration_fits_on(name)
 
 
 def test_matched_configs_put_every_model_on_the_shortest_budget():
-    from fmnist_lib.report.profiles import matched_configs
+    from fmnist_lib.report.run_plans import matched_configs
 
     cpu = matched_configs("cpu", list(MODEL_NAMES), device="cpu")
     budgets = {(c.epochs, c.n_train, c.val_subset) for c in cpu.values()}

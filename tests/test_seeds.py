@@ -9,7 +9,8 @@ import torch
 from fmnist_lib.analysis.persistence import persistence_table
 from fmnist_lib.analysis.stats import aggregate_runs
 from fmnist_lib.errors import ConfigError
-from fmnist_lib.report.profiles import PROFILES, get_profile, seed_configs
+from fmnist_lib.report.profiles import PROFILES, get_profile
+from fmnist_lib.report.run_plans import seed_configs
 from fmnist_lib.runs import cache as run_cache
 from fmnist_lib.runs.seeds import load_or_train_seeds, seed_correct, seed_metrics, seed_predictions
 from fmnist_lib.training.config import TrainConfig

@@ -15,9 +15,8 @@ from fmnist_lib.data.corruptions import CORRUPTIONS
 from fmnist_lib.errors import FmnistError
 from fmnist_lib.report.build import run_report
 from fmnist_lib.report.execute import project_root
-from fmnist_lib.report.profiles import (
-    augmentation_configs, baseline_configs, get_profile, headline_seed_configs, matched_configs,
-)
+from fmnist_lib.report.profiles import get_profile
+from fmnist_lib.report.run_plans import augmentation_configs, baseline_configs, headline_seed_configs, matched_configs
 from fmnist_lib.report.sections import SECTIONS
 from fmnist_lib.runs.cache import run_name
 from fmnist_lib.runs.listing import list_runs

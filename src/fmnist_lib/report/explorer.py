@@ -25,7 +25,7 @@ from ..runs.cache import Run
 from ..runs.seeds import seed_predictions
 from ..training.evaluate import confusion_matrix
 from ..training.model_parts import model_label
-from .profiles import STUDY_MODEL, seeds_at_headline_budget
+from .run_plans import STUDY_MODEL, seeds_at_headline_budget
 
 # Grad-CAM maps travel at 14 x 14: the custom CNN's CAM layer is 14 x 14 and the others' 7 x 7, so
 # nothing is lost that the layer had, at a quarter of the bytes of 28 x 28; the page upsamples them.

@@ -19,9 +19,10 @@ from ..training.config import TrainConfig
 from ..training.models import MODEL_NAMES
 from .execute import project_root
 from .parameters import PARAMETER_CHECKS, Rule, models_include, notebook_defaults
-from .profiles import (STUDY_MODEL, audit_configs, augmentation_configs, augmented_seed_configs, baseline_configs,
-                       forensic_configs, get_profile, headline_seed_configs, matched_configs, persistence_configs, policy_configs,
-                       seeds_at_headline_budget, study_configs)
+from .profiles import get_profile
+from .run_plans import (STUDY_MODEL, audit_configs, augmentation_configs, augmented_seed_configs, baseline_configs,
+                        forensic_configs, headline_seed_configs, matched_configs, persistence_configs, policy_configs,
+                        seeds_at_headline_budget, study_configs)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from ...runs.seeds import seed_correct, seed_predictions
 from ...training.config import PROTOCOL, epochs_text
 from ...training.model_parts import model_label
 from ..plots.statistics import image_gallery
-from ..profiles import STUDY_MODEL, Profile, baseline_configs, get_profile
+from ..profiles import Profile, get_profile
+from ..run_plans import STUDY_MODEL, baseline_configs
 from ..text import join_names, persistent_titles, showcase_captions, suspect_titles
 
 MIN_SEEDS_TEXT = f"{MIN_SEEDS.value:g}"  # seeds per arm a test over seeds needs, for the page's prose
