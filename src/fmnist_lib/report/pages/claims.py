@@ -18,7 +18,7 @@ from ...claims.writeup_failures import CASES, TOP, case_instance, case_key
 from ...data.fashion_mnist import FashionMNIST
 from ...data.writeup_printed import COMMIT, HISTORIES, REPOSITORY, printed_for
 from ...runs.cache import Run
-from ...training.config import PROTOCOL_BUDGET
+from ...training.config import PROTOCOL_BUDGET, budget_text
 from ..plots.explain import cam_grid
 from ..profiles import Profile
 from ..sections import get_section
@@ -190,4 +190,4 @@ def protocol_text(runs: dict) -> str:
     first = model_runs(runs, CUSTOM)
     config = first[0].config
     seeds = f"{len(first)} seeds" if len(first) > 1 else f"one run (seed {config.seed})"
-    return f"{config.epochs} epochs on {config.n_train:,} images, {seeds}"
+    return f"{budget_text(config.epochs, config.n_train)}, {seeds}"
