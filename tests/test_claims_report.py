@@ -121,3 +121,15 @@ def test_faithfulness_sentence_reads_as_prose():
     text = rc.faithfulness_sentence("Grad-CAM", 1, 4, 2)
     assert "come first of 4 methods" in text and "random channel weights second" in text and "noise" not in text
     assert "does not separate these maps from noise" in rc.faithfulness_sentence("Grad-CAM", 3, 4, 1)
+
+
+def test_models_under_the_accuracy_floor_are_listed_but_never_ranked():
+    runsets = {"custom_cnn": rs("Custom CNN", accuracies=(84.0,)), "vgg19": rs("VGG-19", accuracies=(10.0,)),
+               "resnet18": rs("ResNet-18", accuracies=(80.0,))}
+    clear = {("custom_cnn", "resnet18"): (4.0, 3.0, 5.0), ("custom_cnn", "vgg19"): (74.0, 73.0, 75.0)}
+    claim = rc.ranking_claim(runsets, clear)
+    assert "VGG-19 10.00 %" in claim.sentence and "VGG-19 is under the 70 % accuracy floor" in claim.sentence
+    assert claim.verdict == CONSISTENT and "ahead of every other converged model" in claim.sentence
+    alone = rc.ranking_claim({"custom_cnn": rs("Custom CNN", accuracies=(84.0,)),
+                              "vgg19": rs("VGG-19", accuracies=(10.0,))}, clear)
+    assert alone.verdict == NOT_TESTABLE and "Fewer than two models reach the floor" in alone.sentence

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..analysis.convergence import not_converged_names
+from ..analysis.thresholds import CONVERGED_ACCURACY
 from ..training.config import PROTOCOL, PROTOCOL_BUDGET
 from . import rules
 from .evidence import RunSet
@@ -22,7 +24,8 @@ TREND_EPOCHS = PROTOCOL.epochs  # the write-up's budget: a trend over it cannot 
 
 def ranking_claim(runsets: Mapping[str, RunSet], differences: Mapping[tuple[str, str], tuple[float, float, float]],
                   page: str = "baselines") -> Claim:
-    """Which architecture is most accurate, only among runs at one budget.
+    """Which architecture is most accurate, only among runs at one budget, and only among models at or above
+    the accuracy floor (`CONVERGED_ACCURACY`): the others are listed, named as not converged, and not ranked.
 
     `differences[(a, b)]`: a minus b in points, (mean, low, high), paired on the same test images. The
     best model is called best only when every interval against it lies above zero.
@@ -35,16 +38,28 @@ def ranking_claim(runsets: Mapping[str, RunSet], differences: Mapping[tuple[str,
                      "budgets, not architectures, and are not ranked.",
                      Evidence(runs="unmatched budgets", method="a ranking needs matched budgets", page=page),
                      source=SOURCE)
-    order = sorted(runsets, key=lambda m: -float(np.mean(runsets[m].accuracies)))
-    listing = ", ".join(f"{runsets[m].label} {np.mean(runsets[m].accuracies):.2f} %" for m in order)
-    best = order[0]
-    clear = [b for b in order[1:] if _difference(differences, best, b)[1] > 0]
+    everyone = sorted(runsets, key=lambda m: -float(np.mean(runsets[m].accuracies)))
+    listing = ", ".join(f"{runsets[m].label} {np.mean(runsets[m].accuracies):.2f} %" for m in everyone)
+    under = not_converged_names({m: float(np.mean(runsets[m].accuracies)) / 100 for m in everyone})
+    order = [m for m in everyone if m not in under]
     n = min(r.n for r in runsets.values())
     budget = next(iter(budgets.values()))
     sentence = f"At one budget, {budget}, {rules.seeds_phrase(n)}: {listing}. "
+    if under:
+        sentence += (f"{rules.join_names([runsets[m].label for m in under])} {'is' if len(under) == 1 else 'are'} "
+                     f"under the {100 * CONVERGED_ACCURACY.value:.0f} % accuracy floor (not converged) and "
+                     f"{'takes' if len(under) == 1 else 'take'} no part in the ranking. ")
+    if len(order) < 2:
+        return Claim("report.ranking", statement, NOT_TESTABLE,
+                     sentence + "Fewer than two models reach the floor, so no architecture is ranked.",
+                     Evidence(runs=f"{len(everyone)} models at {budget}", method="a ranking needs converged models",
+                              page=page, seeds=n), ours=listing, source=SOURCE)
+    best = order[0]
+    clear = [b for b in order[1:] if _difference(differences, best, b)[1] > 0]
     if len(clear) == len(order) - 1:
         verdict = rules.at_seeds(SUPPORTED, n)
-        sentence += f"{runsets[best].label} is clearly ahead of every other model (paired intervals above zero)."
+        others = "every other model" if not under else "every other converged model"
+        sentence += f"{runsets[best].label} is clearly ahead of {others} (paired intervals above zero)."
         if verdict != SUPPORTED:
             sentence += (" With fewer than 3 seeds per model the intervals are over test images: they speak about these "
                          "trained weights, not the architectures.")
