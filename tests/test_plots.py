@@ -477,3 +477,16 @@ def test_gallery_titles_of_neighbours_never_overlap():
     assert fig.axes[0].get_title() == "Sneaker\n→ Ankle boot"  # broken at the arrow
     assert statistics_plots.fit_title("Coat", 1.0) == "Coat"
     plt.close(fig)
+
+
+def test_gallery_captions_of_neighbours_never_overlap():
+    captions = ["#209: wrong 2/2\n16% conf., 2.27 nats", "#800: wrong 1/2\n33% conf., 2.04 nats",
+                "#239: wrong 2/2\n83% conf., 2.17 nats"]
+    fig = statistics_plots.image_gallery(images(3), ["Bag → Dress", "Sneaker → Ankle boot", "Coat → Pullover"],
+                                         captions, columns=3)
+    fig.canvas.draw()
+    boxes = [ax.xaxis.label.get_window_extent() for ax in fig.axes]
+    assert not any(a.overlaps(b) for a, b in zip(boxes, boxes[1:])), [ax.get_xlabel() for ax in fig.axes]
+    assert statistics_plots.fit_lines("16% conf., 2.27 nats", 1.0) == "16% conf.,\n2.27 nats"  # at the comma
+    assert statistics_plots.fit_lines("wrong 2/2\n36% conf.", 1.0) == "wrong 2/2\n36% conf."  # short: as it was
+    plt.close(fig)

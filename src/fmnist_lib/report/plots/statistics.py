@@ -75,13 +75,24 @@ def risk_coverage_plot(curves: pd.DataFrame, max_points: int = 300) -> Figure:
 def fit_title(title: str, width_inches: float) -> str:
     """A panel title broken into lines that fit its panel (at the arrow of 'true → predicted' first), so the
     titles of neighbouring images never run into each other."""
-    per_line = max(8, int(width_inches * 72 / (0.55 * SMALL_PT)))  # characters of an average width
+    per_line = max(8, int(width_inches * 72 / (0.62 * SMALL_PT)))  # characters of a digit's width
     if len(title) <= per_line:
         return title
     if " → " in title:
         true, predicted = title.split(" → ", 1)
         return "\n".join(textwrap.wrap(true, per_line) + textwrap.wrap("→ " + predicted, per_line))
     return textwrap.fill(title, per_line)
+
+
+def fit_lines(text: str, width_inches: float) -> str:
+    """A caption whose lines each fit their panel: a long line is broken at its commas first, then at spaces."""
+    per_line = max(8, int(width_inches * 72 / (0.62 * SMALL_PT)))
+    lines = []
+    for line in text.split("\n"):
+        parts = line.split(", ") if len(line) > per_line else [line]
+        parts = [part + ("," if i < len(parts) - 1 else "") for i, part in enumerate(parts)]
+        lines += [wrapped for part in parts for wrapped in textwrap.wrap(part, per_line) or [""]]
+    return "\n".join(lines)
 
 
 def image_gallery(images, titles, captions=None, columns: int = 6, flagged=None, flag_label: str | None = None,
@@ -95,16 +106,17 @@ def image_gallery(images, titles, captions=None, columns: int = 6, flagged=None,
     columns = min(columns, len(images))
     rows = -(-len(images) // columns)
     side = min(1.05, (FIGURE_WIDTH - 0.1) / columns - 0.1)
-    fig = new_figure(height=(side + 0.85) * rows + (0.3 if title or flag_label else 0),
-                     width=min(FIGURE_WIDTH, (side + 0.1) * columns + 0.1))
+    width = min(FIGURE_WIDTH, (side + 0.6) * columns + 0.1)  # a few images get room for their words between them
+    room = (width - 0.1) / columns - 0.05  # what a title or caption may span: its image and the gap beside it
+    fig = new_figure(height=(side + 0.85) * rows + (0.3 if title or flag_label else 0), width=width)
     axes = fig.subplots(rows, columns, squeeze=False).ravel()
     for index, ax in enumerate(axes):
         if index >= len(images):
             ax.set_axis_off()
             continue
-        show_image(ax, images[index], fit_title(titles[index], side))
+        show_image(ax, images[index], fit_title(titles[index], room))
         if captions is not None:
-            ax.set_xlabel(captions[index], fontsize=SMALL_PT)
+            ax.set_xlabel(fit_lines(captions[index], room), fontsize=SMALL_PT)
         if flagged is not None and flagged[index]:
             for spine in ax.spines.values():
                 spine.set(visible=True, color="tab:red", linewidth=2.5)
