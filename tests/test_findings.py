@@ -63,3 +63,12 @@ def test_unknown_verdict_texts_rank_between_decisive_and_inconclusive():
     object.__setattr__(untested, "verdict", "not testable here")
     found = select_findings([claim("i", INCONCLUSIVE, seeds=5), odd, claim("s", SUPPORTED, seeds=3), untested])
     assert [f.key for f in found] == ["s", "odd", "i"]
+
+
+def test_the_conclusion_counts_claims_where_it_says_claims():
+    """Testable claims and untestable claims add up to the claims (the totals elsewhere count measurements)."""
+    from fmnist_lib.report.pages.findings import findings_values
+
+    claims = [claim("a", NOT_TESTABLE), claim("b", REPRODUCED, seeds=3), claim("c", CONTRADICTED, seeds=3)]
+    values = findings_values(claims)
+    assert values["n_testable_claims"] == 2 and values["n_untestable"] == 1

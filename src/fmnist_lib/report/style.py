@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import DISPLAY_NAMES
+from .text import CAM_METHOD_NAMES
 
 DASH = "—"
 SHORT_TEXT = 14  # text cells up to this long never wrap ("Custom CNN", "59.49–61.40")
@@ -40,8 +41,7 @@ def _display_values() -> dict[str, str]:
 
     names = {name: model_label(name) for name in MODEL_NAMES}
     names |= {name: label(name)[0].upper() + label(name)[1:] for name in CORRUPTIONS}
-    names |= {"gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++", "eigencam": "Eigen-CAM",
-              "random": "Random weights (floor)"}
+    names |= CAM_METHOD_NAMES | {"random": "Random weights (floor)"}  # a table cell: shorter than the prose's
     return names
 
 

@@ -55,6 +55,7 @@ def findings_values(claims: list[Claim]) -> dict:
     (`finding_1_text`, `finding_1_verdict`, ...) for prose that quotes one."""
     found = select_findings(claims)
     values = {"n_findings": len(found), "n_untestable": len(untestable(claims)),
+              "n_testable_claims": len(claims) - len(untestable(claims)),  # claims; the totals count measurements
               "findings_summary": summary_sentence(claims, found)}
     for finding in found:
         values |= {f"finding_{finding.rank}_text": finding.sentence, f"finding_{finding.rank}_verdict": finding.verdict}

@@ -16,7 +16,7 @@ from ...data.fashion_mnist import FashionMNIST
 from ...runs.cache import Run
 from ..profiles import Profile
 from ...claims.report_claims import faithfulness_sentence
-from ..text import join_names
+from ..text import cam_method_name, join_names
 
 DEFAULT_IMAGES = 200  # a model the profile does not name is checked on this many test images
 
@@ -39,8 +39,10 @@ def check_images(data: FashionMNIST, runs: dict[str, Run], seed: int, n_images: 
 
 
 def setup_values(images: dict[str, torch.Tensor], cam_method: str) -> dict:
-    """The profile box: images per model, the method under test, the fewest images any model got."""
-    return {"budget": join_names([f"{name} {len(x):,}" for name, x in images.items()]), "method": cam_method,
+    """The profile box: images per model, the method under test (by name: 'Grad-CAM'), the fewest images any model
+    got."""
+    return {"budget": join_names([f"{name} {len(x):,}" for name, x in images.items()]),
+            "method": cam_method_name(cam_method),
             "min_images": min(len(x) for x in images.values())}
 
 
