@@ -71,6 +71,12 @@ def build_pdf(root: Path, *, on_request: Callable[[str], None] | None = None) ->
 def check_ready() -> str:
     """What printing needs, checked before any work: the system Chromium (its path is returned), Playwright, pypdf."""
     chromium = find_chromium()
+    _print_libraries()
+    return chromium
+
+
+def _print_libraries() -> None:
+    """Playwright (drives Chromium) and pypdf (reads the first print's outline back) are importable, or ReportError."""
     try:
         import playwright.sync_api  # noqa: F401
         import pypdf  # noqa: F401
@@ -78,7 +84,6 @@ def check_ready() -> str:
         raise ReportError("The PDF needs Playwright and pypdf for Python: pip install playwright pypdf (or the "
                           "project's `report` extra); Playwright drives the system Chromium and downloads no browser."
                           ) from None
-    return chromium
 
 
 @contextmanager
@@ -157,14 +162,10 @@ def build_singlehtml(root: Path) -> Path:
 def print_pdf(page_html: Path, target: Path, *, title: str, chromium: str | None = None,
               on_request: Callable[[str], None] | None = None) -> None:
     """Print a Jupyter Book singlehtml page to `target`: typeset, reflowed for paper, after a contents sheet."""
-    try:
-        import pypdf  # noqa: F401  (reads the first print's outline back)
-        from playwright.sync_api import Error as PlaywrightError
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        raise ReportError("The PDF needs Playwright and pypdf for Python: pip install playwright pypdf (the "
-                          "project's `report` extra; Playwright drives the system Chromium, no browser download)."
-                          ) from None
+    _print_libraries()
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
     blocked: list[str] = []
     try:
         with sync_playwright() as playwright:

@@ -119,8 +119,8 @@ def study_configs(profile: str, model: str = STUDY_MODEL, *, seed: int | None = 
     write-up's flip + rotation (`flip_rotate`), False none.
 
     Both arms train at both of the profile's matched budgets (`study_epochs`) on `study_subset`
-    images; only augmentation, epochs and seed vary. In the full profile the shorter baseline arm
-    is the model's headline run per seed, so it is shared with everything else that reads those.
+    images; only augmentation, epochs and seed vary. Where the shorter budget is the headline one (the full and
+    smoke profiles), the shorter arms are the headline seed runs and their augmented twins, trained once.
     """
     chosen = get_profile(profile)
     arms = {}

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+from ..data.fashion_mnist import N_TEST
 from ..errors import CacheError, SweepError
 from ..training.config import TrainConfig
 from .cache import run_name, verify_run, writable_cache_dir
@@ -33,7 +34,6 @@ from .executors import Executor, Outcome
 # same model, device and precision has measured it.
 FORWARD_SHARE = 0.2
 FP32_FORWARD = {"fp32": 0.2, "bf16": 0.27}
-TEST_IMAGES = 10_000  # evaluated once per weight set, final and best
 # Seconds per training image when no cached run of the same model, device and precision measures it: base of the
 # device and precision x relative cost of the model. Measured on this project's 2-core CPU (README, Performance):
 # the custom CNN trains 1,195 images/s in fp32 and 2,143 in bf16; in the cpu profile's runs (bf16) VGG-16 costs 10
@@ -71,7 +71,7 @@ def epoch_images(config: TrainConfig) -> float:
 
 def evaluation_images(config: TrainConfig) -> int:
     """The images the store evaluates in fp32: the test set for both weight sets, and the validated images."""
-    return 2 * (config.test_subset or TEST_IMAGES) + validated_images(config)
+    return 2 * (config.test_subset or N_TEST) + validated_images(config)  # final and best weights
 
 
 def estimate_seconds(config: TrainConfig, rates: Rates) -> float:

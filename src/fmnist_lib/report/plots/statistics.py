@@ -72,10 +72,15 @@ def risk_coverage_plot(curves: pd.DataFrame, max_points: int = 300) -> Figure:
 
 
 @styled
+def _characters(width_inches: float) -> int:
+    """How many characters of a digit's width (0.62 em at SMALL_PT) a line of `width_inches` holds, at least 8."""
+    return max(8, int(width_inches * 72 / (0.62 * SMALL_PT)))
+
+
 def fit_title(title: str, width_inches: float) -> str:
     """A panel title broken into lines that fit its panel (at the arrow of 'true → predicted' first), so the
     titles of neighbouring images never run into each other."""
-    per_line = max(8, int(width_inches * 72 / (0.62 * SMALL_PT)))  # characters of a digit's width
+    per_line = _characters(width_inches)
     if len(title) <= per_line:
         return title
     if " → " in title:
@@ -86,7 +91,7 @@ def fit_title(title: str, width_inches: float) -> str:
 
 def fit_lines(text: str, width_inches: float) -> str:
     """A caption whose lines each fit their panel: a long line is broken at its commas first, then at spaces."""
-    per_line = max(8, int(width_inches * 72 / (0.62 * SMALL_PT)))
+    per_line = _characters(width_inches)
     lines = []
     for line in text.split("\n"):
         parts = line.split(", ") if len(line) > per_line else [line]
